@@ -1,0 +1,7 @@
+"""`batchlake` commands: ingest."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Filled in by the ingest work."""

@@ -1,0 +1,7 @@
+"""`batchlake` commands: terraform."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Filled in by the terraform work."""

@@ -1,0 +1,322 @@
+"""Dataset contracts: `pipelines/<dataset>.yaml` validated into typed models.
+
+The same YAML is read by Terraform (`yamldecode`), so keep it plain data:
+no anchors that Terraform cannot read, no Python-only tags.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ContractError(ValueError):
+    """A dataset contract is missing, unreadable or invalid. The message is one line naming file and field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- source -----------------------------------------------------------------------------------
+
+
+class SecretRef(_Model):
+    """Where a secret comes from. Never the secret itself."""
+
+    env: str | None = Field(None, description="environment variable holding the secret (local)")
+    secrets_manager: str | None = Field(None, description="AWS Secrets Manager secret id (AWS)")
+    ssm_parameter: str | None = Field(None, description="SSM Parameter Store name, SecureString (AWS)")
+    json_key: str | None = Field(None, description="key inside a JSON secret value")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        given = [n for n in ("env", "secrets_manager", "ssm_parameter") if getattr(self, n)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of env, secrets_manager, ssm_parameter")
+        return self
+
+
+class NoAuth(_Model):
+    type: Literal["none"] = "none"
+
+
+class BearerAuth(_Model):
+    type: Literal["bearer"]
+    token: SecretRef
+
+
+class ApiKeyAuth(_Model):
+    type: Literal["api_key"]
+    name: str = Field(description="header or query parameter name")
+    location: Literal["header", "query"] = "header"
+    key: SecretRef
+
+
+class BasicAuth(_Model):
+    type: Literal["basic"]
+    username: str
+    password: SecretRef
+
+
+class OAuth2ClientCredentials(_Model):
+    type: Literal["oauth2_client_credentials"]
+    token_url: str
+    client_id: str
+    client_secret: SecretRef
+    scope: str | None = None
+
+
+Auth = Annotated[
+    NoAuth | BearerAuth | ApiKeyAuth | BasicAuth | OAuth2ClientCredentials, Field(discriminator="type")
+]
+
+
+class PaginatorSpec(_Model):
+    """How to walk the pages. `type` names a registered paginator; the other keys are its options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: str = Field(description="page_number | offset | cursor | next_url | link_header | single_page | custom")
+
+
+class IncrementalSpec(_Model):
+    cursor_field: str = Field(description="record field that grows with changes, e.g. updated_at")
+    request_param: str = Field(description="query parameter that filters the API, e.g. updated_since")
+    initial_value: str = "1970-01-01T00:00:00Z"
+    lookback_seconds: int = Field(0, ge=0, description="re-read this much before the saved cursor")
+
+
+class RetrySpec(_Model):
+    max_attempts: int = Field(8, ge=1, le=50)
+    backoff_initial_seconds: float = Field(0.5, ge=0)
+    backoff_max_seconds: float = Field(30.0, gt=0)
+    total_budget_seconds: float = Field(300.0, gt=0, description="give up after this much time spent retrying")
+
+
+class SourceSpec(_Model):
+    base_url: str = Field(description="API root; ${VAR} and ${VAR:-default} read the environment")
+    path: str
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: Auth = Field(default_factory=NoAuth)
+    paginator: PaginatorSpec
+    records_path: str = Field("", description="dot path to the record list in a page body; empty = body is the list")
+    primary_key: list[str] = Field(min_length=1)
+    incremental: IncrementalSpec | None = None
+    rate_limit_per_second: float | None = Field(None, gt=0)
+    concurrency: int = Field(4, ge=1, le=64)
+    timeout_seconds: float = Field(30.0, gt=0)
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    records_per_file: int = Field(100_000, ge=1, description="raw part file size, in records")
+
+    def resolved_base_url(self) -> str:
+        return expand_env(self.base_url)
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: str) -> str:
+    """Replace ${VAR} / ${VAR:-default} with the environment's value; a missing VAR without default is an error."""
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ContractError(f"environment variable {name} is not set (referenced as ${{{name}}})")
+
+    return _ENV_REF.sub(sub, value)
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+_SIMPLE_TYPES = {"string", "boolean", "int", "bigint", "double", "date", "timestamp"}
+_DECIMAL = re.compile(r"^decimal\(\d+,\s*\d+\)$")
+
+
+def _is_valid_type(t: str) -> bool:
+    t = t.strip()
+    if t in _SIMPLE_TYPES or _DECIMAL.match(t):
+        return True
+    return t.startswith(("array<", "struct<", "map<")) and t.endswith(">")
+
+
+class Column(_Model):
+    name: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
+    type: str = Field(description="Athena/Hive type: string, int, bigint, double, boolean, date, timestamp, decimal(p,s), array<...>, struct<...>")
+    nullable: bool = True
+    source: str | None = Field(None, description="raw field (dot path) to read; defaults to the column name")
+    description: str = ""
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if not _is_valid_type(v):
+            raise ValueError(f"unknown type {v!r}")
+        return v
+
+
+class PartitionKey(_Model):
+    name: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
+    type: Literal["string", "date", "int"] = "string"
+    expression: str = Field(description="Spark SQL expression over the processed columns, e.g. to_date(created_at)")
+
+
+class SchemaSpec(_Model):
+    columns: list[Column] = Field(min_length=1)
+    partition_keys: list[PartitionKey] = Field(default_factory=list)
+    change_policy: Literal["update", "log", "fail"] = "update"
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SchemaSpec:
+        names = [c.name for c in self.columns] + [p.name for p in self.partition_keys]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate column names: {', '.join(dupes)}")
+        return self
+
+
+# --- transform --------------------------------------------------------------------------------
+
+
+class TransformSpec(_Model):
+    job: str = Field("clean", description="registered transform function name in batchlake_transforms")
+    dedupe_key: list[str] | None = Field(None, description="defaults to source.primary_key")
+    order_by: str | None = Field(None, description="latest wins by this column; defaults to the incremental cursor field")
+    filters: list[str] = Field(default_factory=list, description="Spark SQL conditions; failing rows are quarantined")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- quality ----------------------------------------------------------------------------------
+
+ExpectationKind = Literal[
+    "row_count_between",
+    "not_null",
+    "unique",
+    "between",
+    "in_set",
+    "matches_regex",
+    "fresher_than",
+    "references",
+]
+
+
+class Expectation(_Model):
+    expect: ExpectationKind
+    column: str | None = None
+    columns: list[str] | None = None
+    min: float | str | None = None
+    max: float | str | None = None
+    values: list[Any] | None = None
+    regex: str | None = None
+    max_age_hours: float | None = None
+    dataset: str | None = Field(None, description="for references: the other dataset")
+    dataset_column: str | None = Field(None, description="for references: its column")
+    mostly: float = Field(1.0, gt=0, le=1)
+    severity: Literal["error", "warn"] = "error"
+
+    @model_validator(mode="after")
+    def _needs(self) -> Expectation:
+        need: dict[str, tuple[str, ...]] = {
+            "not_null": ("column",),
+            "between": ("column",),
+            "in_set": ("column", "values"),
+            "matches_regex": ("column", "regex"),
+            "fresher_than": ("column", "max_age_hours"),
+            "references": ("column", "dataset", "dataset_column"),
+        }
+        missing = [f for f in need.get(self.expect, ()) if getattr(self, f) in (None, [])]
+        if self.expect == "unique" and not (self.column or self.columns):
+            missing.append("column")
+        if missing:
+            raise ValueError(f"expectation {self.expect} needs {', '.join(missing)}")
+        return self
+
+
+# --- the contract -----------------------------------------------------------------------------
+
+
+class DatasetContract(_Model):
+    dataset: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = ""
+    owner: str = ""
+    schedule: str | None = Field(None, description="AWS cron() or rate() expression for the Glue workflow trigger")
+    source: SourceSpec
+    schema_: SchemaSpec = Field(alias="schema")
+    transform: TransformSpec = Field(default_factory=TransformSpec)
+    quality: list[Expectation] = Field(default_factory=list)
+    sql: list[str] = Field(default_factory=list, description="paths of SQL files, relative to the repo root")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def schema(self) -> SchemaSpec:  # type: ignore[override]
+        return self.schema_
+
+    @property
+    def dedupe_key(self) -> list[str]:
+        return self.transform.dedupe_key or list(self.source.primary_key)
+
+    @property
+    def order_by(self) -> str | None:
+        if self.transform.order_by:
+            return self.transform.order_by
+        return self.source.incremental.cursor_field if self.source.incremental else None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.schema_.columns]
+
+
+def _error_location(err: dict[str, Any]) -> str:
+    return ".".join(str(p) for p in err["loc"])
+
+
+def load_contract(path: str | Path) -> DatasetContract:
+    """Read and validate one contract; any problem raises ContractError with one line naming file and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ContractError(f"{path}: cannot read contract ({e.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ContractError(f"{path}:{where} invalid YAML ({getattr(e, 'problem', e)})") from None
+    return parse_contract(data, str(path))
+
+
+def parse_contract(data: Any, origin: str = "<contract>") -> DatasetContract:
+    if not isinstance(data, dict):
+        raise ContractError(f"{origin}: a contract must be a YAML mapping, got {type(data).__name__}")
+    try:
+        contract = DatasetContract.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        extra = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise ContractError(f"{origin}: field '{_error_location(first)}': {first['msg']}{extra}") from None
+    stem = Path(origin).stem
+    if origin.endswith((".yaml", ".yml")) and stem != contract.dataset:
+        raise ContractError(f"{origin}: field 'dataset': is {contract.dataset!r} but the file is named {stem!r}")
+    return contract
+
+
+def load_contracts(pipelines_dir: str | Path) -> dict[str, DatasetContract]:
+    """All contracts in a folder, by dataset name."""
+    pipelines_dir = Path(pipelines_dir)
+    if not pipelines_dir.is_dir():
+        raise ContractError(f"{pipelines_dir}: no pipelines folder (expected pipelines/<dataset>.yaml files)")
+    contracts = {}
+    for path in sorted(pipelines_dir.glob("*.yaml")):
+        c = load_contract(path)
+        contracts[c.dataset] = c
+    return contracts
