@@ -72,9 +72,7 @@ class OAuth2ClientCredentials(_Model):
     scope: str | None = None
 
 
-Auth = Annotated[
-    NoAuth | BearerAuth | ApiKeyAuth | BasicAuth | OAuth2ClientCredentials, Field(discriminator="type")
-]
+Auth = Annotated[NoAuth | BearerAuth | ApiKeyAuth | BasicAuth | OAuth2ClientCredentials, Field(discriminator="type")]
 
 
 class PaginatorSpec(_Model):
@@ -150,7 +148,10 @@ def _is_valid_type(t: str) -> bool:
 
 class Column(_Model):
     name: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
-    type: str = Field(description="Athena/Hive type: string, int, bigint, double, boolean, date, timestamp, decimal(p,s), array<...>, struct<...>")
+    type: str = Field(
+        description="Athena/Hive type: string, int, bigint, double, boolean, date, timestamp, decimal(p,s), "
+        "array<...>, struct<...>"
+    )
     nullable: bool = True
     source: str | None = Field(None, description="raw field (dot path) to read; defaults to the column name")
     description: str = ""
@@ -189,7 +190,9 @@ class SchemaSpec(_Model):
 class TransformSpec(_Model):
     job: str = Field("clean", description="registered transform function name in batchlake_transforms")
     dedupe_key: list[str] | None = Field(None, description="defaults to source.primary_key")
-    order_by: str | None = Field(None, description="latest wins by this column; defaults to the incremental cursor field")
+    order_by: str | None = Field(
+        None, description="latest wins by this column; defaults to the incremental cursor field"
+    )
     filters: list[str] = Field(default_factory=list, description="Spark SQL conditions; failing rows are quarantined")
     params: dict[str, Any] = Field(default_factory=dict)
 

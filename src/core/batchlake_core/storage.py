@@ -75,7 +75,11 @@ class LocalObjectStore(ObjectStore):
         return iter(sorted(str(p) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")))
 
     def delete_prefix(self, prefix_uri: str) -> None:
-        shutil.rmtree(prefix_uri, ignore_errors=True)
+        path = Path(prefix_uri)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

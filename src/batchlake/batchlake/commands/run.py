@@ -1,7 +1,121 @@
-"""`batchlake` commands: run."""
+"""`batchlake run` (the pipeline) and `batchlake demo` (the pipeline against the bundled demo API)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from batchlake_core.contract import DatasetContract, load_contracts
+from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary
+from rich.console import Console
+from rich.table import Table
+
+from batchlake.environment import LOCAL, Environment, resolve_environment
+from batchlake.errors import UserError
+
+LakeOption = Annotated[
+    Path | None, typer.Option("--lake", help="local lake root (default ./.lake, or BATCHLAKE_LAKE)", show_default=False)
+]
+PipelinesOption = Annotated[Path, typer.Option("--pipelines", help="folder of dataset contracts")]
+EnvOption = Annotated[str, typer.Option("--env", help="`local` or a Terraform workspace (dev, staging, prod)")]
+
+
+def select_contracts(pipelines: Path, datasets: list[str] | None) -> list[DatasetContract]:
+    contracts = load_contracts(pipelines)
+    if not contracts:
+        raise UserError(f"no dataset contracts in {pipelines}/: add one as {pipelines}/<dataset>.yaml")
+    if not datasets:
+        return list(contracts.values())
+    unknown = [d for d in datasets if d not in contracts]
+    if unknown:
+        raise UserError(f"unknown dataset {', '.join(unknown)}: known datasets are {', '.join(sorted(contracts))}")
+    return [contracts[d] for d in datasets]
+
+
+def run_pipelines(env: Environment, contracts: list[DatasetContract], repo_root: Path) -> list[RunSummary]:
+    from batchlake.runner import PipelineRunner
+
+    if not env.is_local:
+        raise UserError(
+            f"`batchlake run --env {env.name}` runs on AWS as the Glue workflow of each dataset: "
+            "start it with `aws glue start-workflow-run --name <workflow>` (names: `batchlake output`)"
+        )
+    runner = PipelineRunner(env, repo_root)
+    try:
+        return runner.run(contracts)
+    finally:
+        runner.close()
+
+
+def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
+    console = Console()
+    table = Table(title="batchlake run", show_lines=False)
+    for col in ("dataset", "status", "ingested", "processed", "quarantined", "expectations", "table rows"):
+        table.add_column(col, justify="right" if col not in ("dataset", "status") else "left")
+    for s in summaries:
+        table.add_row(
+            s.dataset,
+            s.status,
+            f"{s.records_ingested:,}",
+            f"{s.records_processed:,}",
+            f"{s.records_quarantined:,}",
+            f"{s.expectations_passed}/{s.expectations_passed + s.expectations_failed}",
+            f"{s.processed_table_rows:,}" if s.processed_table_rows is not None else "-",
+        )
+    console.print(table)
+    for s in summaries:
+        report_dir = env.lake.report_dir(s.dataset, s.run_id)
+        console.print(f"[bold]{s.dataset}[/] report:  {report_dir}/{REPORT_NAME}")
+        console.print(f"{' ' * len(s.dataset)} summary: {report_dir}/{SUMMARY_NAME}")
+        for q in s.queries:
+            if q.get("output_location"):
+                console.print(f"{' ' * len(s.dataset)} query:   {q['file']} → {q['output_location']}")
+    console.print(f"Query it yourself: batchlake query --sql 'SELECT count(*) FROM orders' --lake {env.lake_root}")
 
 
 def register(app: typer.Typer) -> None:
-    """Filled in by the run work."""
+    @app.command()
+    def run(
+        datasets: Annotated[list[str] | None, typer.Argument(help="datasets to run (default: all)")] = None,
+        env: EnvOption = LOCAL,
+        lake: LakeOption = None,
+        pipelines: PipelinesOption = Path("pipelines"),
+    ) -> None:
+        """Run datasets end to end: ingest, crawl, transform, validate, publish, query, report."""
+        contracts = select_contracts(pipelines, datasets)
+        environment = resolve_environment(env, lake)
+        summaries = run_pipelines(environment, contracts, Path.cwd())
+        print_outcome(environment, summaries)
+        if any(not s.published for s in summaries):
+            raise typer.Exit(1)
+
+    @app.command()
+    def demo(
+        lake: LakeOption = None,
+        pipelines: PipelinesOption = Path("pipelines"),
+        orders: Annotated[int, typer.Option(help="orders the demo API serves")] = 100_000,
+        customers: Annotated[int, typer.Option(help="customers the demo API serves")] = 20_000,
+    ) -> None:
+        """Start the bundled demo API on 127.0.0.1, run every dataset against it, stop the API."""
+        from batchlake.demo_api.server import DemoApiServer
+
+        contracts = select_contracts(pipelines, None)
+        environment = resolve_environment(LOCAL, lake)
+        console = Console(stderr=True)
+        console.print(f"starting the demo API ({orders:,} orders, {customers:,} customers) …")
+        with DemoApiServer(orders=orders, customers=customers) as api:
+            console.print(f"demo API at {api.url}")
+            previous = os.environ.get("SHOP_API_URL")
+            os.environ["SHOP_API_URL"] = api.url
+            try:
+                summaries = run_pipelines(environment, contracts, Path.cwd())
+            finally:
+                if previous is None:
+                    os.environ.pop("SHOP_API_URL", None)
+                else:
+                    os.environ["SHOP_API_URL"] = previous
+        print_outcome(environment, summaries)
+        if any(not s.published for s in summaries):
+            raise typer.Exit(1)

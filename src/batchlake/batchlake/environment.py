@@ -1,0 +1,94 @@
+"""The one place that picks an implementation per concern from the environment's settings.
+
+`local` (the embedded default): every zone a folder under one lake root, a SQLite catalog shaped like Glue,
+Spark local[*], DuckDB for SQL. An AWS workspace: buckets, Glue database and Athena workgroup read from
+`terraform output -json` of that workspace, never copied by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from batchlake_core.layout import Lake
+from batchlake_core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+
+from batchlake.catalog import Catalog, GlueCatalog, LocalCatalog
+from batchlake.errors import UserError
+
+LOCAL = "local"
+LOCAL_DATABASE = "batchlake"
+DEFAULT_LAKE = ".lake"
+
+
+@dataclass
+class Environment:
+    name: str
+    lake: Lake
+    store: ObjectStore
+    catalog: Catalog
+    database: str
+    lake_root: Path | None = None  # local only
+    athena_workgroup: str | None = None  # AWS only
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == LOCAL
+
+
+def lake_root_from(option: str | Path | None) -> Path:
+    return Path(option or os.environ.get("BATCHLAKE_LAKE") or DEFAULT_LAKE).resolve()
+
+
+def _check_writable(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
+            pass
+    except OSError as e:
+        raise UserError(
+            f"lake root {root} is not writable ({e.strerror}): choose another with --lake PATH or BATCHLAKE_LAKE"
+        ) from None
+
+
+def local_environment(lake_root: str | Path | None = None) -> Environment:
+    root = lake_root_from(lake_root)
+    _check_writable(root)
+    (root / "catalog").mkdir(exist_ok=True)
+    catalog = LocalCatalog(root / "catalog" / "glue_catalog.sqlite")
+    catalog.ensure_database(LOCAL_DATABASE)
+    return Environment(LOCAL, Lake.local(root), LocalObjectStore(), catalog, LOCAL_DATABASE, lake_root=root)
+
+
+def aws_environment(workspace: str) -> Environment:
+    """Settings from `terraform output -json` of the workspace (see terraform/outputs.tf)."""
+    from batchlake.terraform import terraform_outputs
+
+    outputs = terraform_outputs(workspace)
+    try:
+        raw, processed = outputs["raw_bucket_name"], outputs["processed_bucket_name"]
+        buckets = {
+            "raw": raw,
+            "state": raw,
+            "processed": processed,
+            "staging": processed,
+            "quarantine": processed,
+            "reports": processed,
+            "athena-results": outputs["athena_results_bucket_name"],
+            "artifacts": outputs["artifacts_bucket_name"],
+        }
+        database, workgroup = outputs["glue_database_name"], outputs["athena_workgroup_name"]
+    except KeyError as e:
+        raise UserError(
+            f"terraform output of workspace {workspace!r} has no {e.args[0]}: run `batchlake apply`"
+        ) from None
+    store = S3ObjectStore(kms_key_id=outputs.get("kms_key_arn"))
+    return Environment(workspace, Lake.s3(buckets), store, GlueCatalog(), database, athena_workgroup=workgroup)
+
+
+def resolve_environment(env: str, lake_root: str | Path | None = None) -> Environment:
+    if env == LOCAL:
+        return local_environment(lake_root)
+    return aws_environment(env)

@@ -1,0 +1,291 @@
+"""The local orchestrator: `batchlake run` runs each dataset's stages in order.
+
+ingest → crawl raw → transform (new raw runs only, to staging) → validate → publish or reject → queries → report.
+On AWS the same stages are a Glue workflow (see modules/glue_pipeline); here the CLI runs them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from batchlake_core.contract import DatasetContract
+from batchlake_core.layout import new_run_id
+from batchlake_ingest.errors import IngestError
+from batchlake_ingest.pipeline import ingest_dataset
+from batchlake_transforms.bookmarks import pending_raw_runs
+from batchlake_transforms.job import transform_dataset
+from batchlake_transforms.publish import PublishPlan, discard_staging, publish_partitions, resume_publish
+from batchlake_transforms.quality import QualityResult, validate
+from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary, render_html
+from rich.console import Console
+
+from batchlake.catalog.tables import processed_partition_input, processed_table_input
+from batchlake.crawler import crawl_raw
+from batchlake.environment import Environment
+from batchlake.errors import UserError
+from batchlake.query import DuckDBQueryEngine
+
+PACKAGES = ("batchlake-core", "batchlake-ingest", "batchlake-transforms", "batchlake")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def dependency_order(contracts: list[DatasetContract]) -> list[DatasetContract]:
+    """Datasets referenced by another dataset's `references` expectation run first."""
+    by_name = {c.dataset: c for c in contracts}
+    ordered: list[DatasetContract] = []
+    visiting: set[str] = set()
+
+    def visit(c: DatasetContract) -> None:
+        if c in ordered:
+            return
+        if c.dataset in visiting:
+            raise UserError(f"datasets reference each other in a cycle through {c.dataset}")
+        visiting.add(c.dataset)
+        for e in c.quality:
+            if e.expect == "references" and e.dataset in by_name:
+                visit(by_name[e.dataset])
+        visiting.discard(c.dataset)
+        ordered.append(c)
+
+    for c in contracts:
+        visit(c)
+    return ordered
+
+
+@contextmanager
+def dataset_lock(env: Environment, dataset: str, console: Console) -> Iterator[None]:
+    """One run per dataset at a time: a second `batchlake run` of the same dataset waits for the first."""
+    if not env.is_local:
+        yield
+        return
+    path = Path(env.lake.state_dir(dataset)) / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            console.print(f"[yellow]{dataset}: another run of this dataset is in progress; waiting for it to finish")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class PipelineRunner:
+    """Runs datasets end to end in one environment, sharing one Spark session."""
+
+    def __init__(self, env: Environment, repo_root: Path, console: Console | None = None) -> None:
+        self.env = env
+        self.repo_root = repo_root
+        self.console = console or Console(stderr=True)
+        self._spark = None
+
+    # -- shared resources --------------------------------------------------------------------
+    @property
+    def spark(self):
+        if self._spark is None:
+            from batchlake_transforms.spark import JavaMissingError, local_spark_session
+
+            self.console.print("[dim]starting Spark local[*] …")
+            try:
+                self._spark = local_spark_session(self.env.lake_root / ".spark" if self.env.lake_root else ".spark")
+            except JavaMissingError as e:
+                raise UserError(str(e)) from None
+        return self._spark
+
+    def close(self) -> None:
+        if self._spark is not None:
+            self._spark.stop()
+            self._spark = None
+
+    # -- one dataset -------------------------------------------------------------------------
+    def run(self, contracts: list[DatasetContract]) -> list[RunSummary]:
+        return [self.run_dataset(c) for c in dependency_order(contracts)]
+
+    def run_dataset(self, contract: DatasetContract) -> RunSummary:
+        with dataset_lock(self.env, contract.dataset, self.console):
+            summary = RunSummary(
+                dataset=contract.dataset,
+                run_id=new_run_id(),
+                environment=self.env.name,
+                started_at=_now(),
+                versions=package_versions(),
+            )
+            self.console.rule(f"[bold]{contract.dataset}[/] · run {summary.run_id}")
+            try:
+                self._stages(contract, summary)
+            except (UserError, IngestError) as e:
+                summary.status, summary.reason = "failed", str(e)
+                self._write_report(summary)
+                raise UserError(f"{contract.dataset}: {e}") from None
+            self._write_report(summary)
+            return summary
+
+    @contextmanager
+    def _stage(self, summary: RunSummary, name: str) -> Iterator[None]:
+        self.console.print(f"[cyan]▶ {summary.dataset}: {name}")
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            summary.stage_seconds[name] = round(time.perf_counter() - start, 3)
+
+    def _register_partitions(self, contract: DatasetContract, partitions: list[dict[str, str]]) -> None:
+        location = self.env.lake.processed_dataset(contract.dataset)
+        self.env.catalog.upsert_table(self.env.database, processed_table_input(contract, location))
+        inputs = [processed_partition_input(contract, location, values) for values in partitions]
+        self.env.catalog.add_partitions(self.env.database, contract.dataset, inputs)
+
+    def _stages(self, contract: DatasetContract, summary: RunSummary) -> None:
+        env, dataset = self.env, contract.dataset
+
+        def register(partitions: list[dict[str, str]]) -> None:
+            self._register_partitions(contract, partitions)
+
+        recovered = resume_publish(env.lake, env.store, dataset, register)
+        if recovered:
+            self.console.print(f"[yellow]{dataset}: finished the publish of run {recovered.run_id} interrupted earlier")
+
+        with self._stage(summary, "ingest"):
+            ingested = ingest_dataset(contract, env.lake, summary.run_id, store=env.store)
+            summary.records_ingested = ingested.records
+            self.console.print(f"  {ingested.records:,} records in {ingested.pages:,} pages")
+
+        with self._stage(summary, "crawl"):
+            crawl = crawl_raw(contract, env.lake, env.catalog, env.database, store=env.store)
+            summary.crawl = {
+                "table": crawl.table,
+                "new_partitions": len(crawl.new_partitions),
+                "schema_changes": crawl.schema_changes,
+            }
+            for change in crawl.schema_changes:
+                self.console.print(f"  [yellow]schema change in raw: {change}")
+
+        pending = pending_raw_runs(env.lake, env.store, dataset)
+        summary.raw_runs = [r.run_id for r in pending]
+        if not pending or sum(r.records for r in pending) == 0:
+            summary.status, summary.published = "no new data", True
+            summary.reason = "no raw records since the last published run: the processed zone is up to date"
+            self.console.print(f"  {summary.reason}")
+            self._query_stage(contract, summary)
+            return
+
+        with self._stage(summary, "transform"):
+            result = transform_dataset(self.spark, contract, env.lake, summary.run_id, pending)
+        summary.records_read, summary.records_processed = result.records_in, result.records_processed
+        summary.records_duplicate, summary.records_quarantined = result.records_duplicate, result.records_quarantined
+        summary.rows_per_partition = result.rows_per_partition
+        summary.quarantine_uri, summary.quarantine_reasons = result.quarantine_uri, result.quarantine_reasons
+        self.console.print(
+            f"  {result.records_in:,} read → {result.records_processed:,} processed, "
+            f"{result.records_duplicate:,} duplicates, {result.records_quarantined:,} quarantined, "
+            f"{len(result.partitions):,} partitions staged"
+        )
+
+        with self._stage(summary, "validate"):
+            quality = self._validate(contract, result.staging_uri)
+            summary.add_quality(quality)
+            self.console.print(f"  {quality.passed} expectations passed, {quality.failed} failed")
+
+        if not quality.publishable:
+            with self._stage(summary, "reject"):
+                discard_staging(env.store, result.staging_uri)
+            failed = "; ".join(o.description for o in quality.blocking_failures)
+            summary.status, summary.published = "rejected", False
+            summary.reason = f"error-severity expectations failed: {failed}. Nothing was published."
+            self.console.print(f"  [red]rejected: {summary.reason}")
+            return
+
+        with self._stage(summary, "publish"):
+            plan = PublishPlan(
+                dataset=dataset,
+                run_id=summary.run_id,
+                staging_uri=result.staging_uri,
+                processed_uri=env.lake.processed_dataset(dataset),
+                partitions=result.partitions,
+                raw_runs=summary.raw_runs,
+                lineage={"run_id": summary.run_id, "raw_runs": summary.raw_runs, "versions": summary.versions},
+            )
+            publish_partitions(plan, env.lake, env.store, register)
+            summary.status, summary.published, summary.partitions_published = "published", True, result.partitions
+            self.console.print(f"  [green]published {len(result.partitions):,} partitions")
+        self._query_stage(contract, summary)
+
+    def _validate(self, contract: DatasetContract, staging_uri: str) -> QualityResult:
+        from batchlake_transforms.io import spark_path
+        from batchlake_transforms.schema import processed_schema
+
+        staged = self.spark.read.schema(processed_schema(contract)).parquet(spark_path(staging_uri))
+        references = {}
+        for e in contract.quality:
+            if e.expect == "references" and e.dataset and e.dataset_column:
+                references[(e.dataset, e.dataset_column)] = self._reference_values(e.dataset, e.dataset_column)
+        return validate(staged, contract, references)
+
+    def _reference_values(self, dataset: str, column: str) -> list:
+        if self.env.catalog.get_table(self.env.database, dataset) is None:
+            return []
+        engine = DuckDBQueryEngine(self.env.lake, self.env.catalog, self.env.database)
+        result = engine.execute(f'SELECT DISTINCT "{column}" FROM "{dataset}"', store_result=False)
+        return [row[0] for row in result.rows]
+
+    def _query_stage(self, contract: DatasetContract, summary: RunSummary) -> None:
+        if not contract.sql or self.env.catalog.get_table(self.env.database, contract.dataset) is None:
+            return
+        with self._stage(summary, "query"):
+            engine = DuckDBQueryEngine(self.env.lake, self.env.catalog, self.env.database)
+            rows = engine.execute(f'SELECT count(*) FROM "{contract.dataset}"', store_result=False).rows
+            summary.processed_table_rows = int(rows[0][0])
+            for sql_file in contract.sql:
+                path = self.repo_root / sql_file
+                entry = {"file": sql_file}
+                try:
+                    result = engine.execute(path.read_text(encoding="utf-8"))
+                    entry |= {
+                        "query_id": result.query_id,
+                        "state": result.state,
+                        "rows": len(result.rows),
+                        "bytes_scanned": result.bytes_scanned,
+                        "output_location": result.output_location,
+                    }
+                except (OSError, UserError) as e:
+                    entry |= {"state": "FAILED", "rows": 0, "error": str(e)}
+                summary.queries.append(entry)
+                self.console.print(f"  {sql_file}: {entry['state']}, {entry['rows']} rows")
+
+    def _write_report(self, summary: RunSummary) -> None:
+        summary.finished_at = _now()
+        report_dir = self.env.lake.report_dir(summary.dataset, summary.run_id)
+        self.env.store.put_bytes(f"{report_dir}/{SUMMARY_NAME}", summary.to_json().encode(), "application/json")
+        html = render_html(summary, report_dir).encode()
+        self.env.store.put_bytes(f"{report_dir}/{REPORT_NAME}", html, "text/html; charset=utf-8")
+        history = f"{self.env.lake.state_dir(summary.dataset)}/runs/{summary.run_id}.json"
+        brief = {k: v for k, v in asdict(summary).items() if k not in ("expectations", "queries", "rows_per_partition")}
+        self.env.store.put_bytes(history, json.dumps(brief, default=str).encode(), "application/json")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,127 @@
+"""The standard cleaning steps, as pure `DataFrame -> DataFrame` functions.
+
+Nothing here reads or writes storage: every function takes its parameters as arguments, so the same code is
+unit-tested on small inline DataFrames, runs in Spark local[*], and runs on AWS Glue.
+
+Row bookkeeping columns (dropped before the processed table is written):
+- `_raw`: the raw JSON line, kept for quarantine;
+- `_raw_run_id`: the ingest run the line came from (lineage, and tie-break for "latest wins");
+- `_reject_reason`: null for good rows, else why the row goes to quarantine.
+"""
+
+from __future__ import annotations
+
+from batchlake_core.contract import DatasetContract
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from batchlake_transforms.schema import CORRUPT_COLUMN, is_scalar, raw_json_schema, source_path
+
+RAW = "_raw"
+RAW_RUN_ID = "_raw_run_id"
+REJECT_REASON = "_reject_reason"
+ORIGIN = "_origin"
+BOOKKEEPING = (RAW, RAW_RUN_ID, REJECT_REASON, ORIGIN)
+
+
+def _quote(name: str) -> str:
+    return f"`{name}`"
+
+
+def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
+    """(`_raw`, `_raw_run_id`) -> one typed column per contract column, plus `_reject_reason`.
+
+    Reasons, first match wins: the line is not JSON or not the contract's shape; a required field is missing;
+    a value cannot be cast to its contract type.
+    """
+    parsed = lines.withColumn(
+        "_parsed",
+        F.from_json(
+            F.col(RAW),
+            raw_json_schema(contract),
+            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN},
+        ),
+    )
+    typed_columns: list[SparkColumn] = []
+    reasons: list[SparkColumn] = [
+        F.when(
+            F.col(f"_parsed.{CORRUPT_COLUMN}").isNotNull(),
+            F.lit("malformed record: not JSON or not the contract's shape"),
+        )
+    ]
+    for column in contract.schema.columns:
+        raw_value = F.col("_parsed." + ".".join(_quote(p) for p in source_path(column)))
+        if is_scalar(column):
+            typed = F.expr(f"try_cast(_parsed.{'.'.join(_quote(p) for p in source_path(column))} AS {column.type})")
+            reasons.append(
+                F.when(
+                    raw_value.isNotNull() & typed.isNull(),
+                    F.concat(F.lit(f"invalid {column.type} for {column.name}: "), F.substring(raw_value, 1, 80)),
+                )
+            )
+        else:
+            typed = raw_value
+        if not column.nullable:
+            reasons.append(F.when(typed.isNull() & raw_value.isNull(), F.lit(f"missing required field {column.name}")))
+        typed_columns.append(typed.alias(column.name))
+    return parsed.select(*typed_columns, F.coalesce(*reasons).alias(REJECT_REASON), F.col(RAW), F.col(RAW_RUN_ID))
+
+
+def apply_filters(df: DataFrame, filters: list[str]) -> DataFrame:
+    """Rows failing a contract filter (Spark SQL condition) are marked for quarantine, not dropped."""
+    for condition in filters:
+        failed = ~F.coalesce(F.expr(condition), F.lit(False))
+        df = df.withColumn(
+            REJECT_REASON,
+            F.coalesce(F.col(REJECT_REASON), F.when(failed, F.lit(f"failed filter: {condition}"))),
+        )
+    return df
+
+
+def add_partition_columns(df: DataFrame, contract: DatasetContract) -> DataFrame:
+    for key in contract.schema.partition_keys:
+        df = df.withColumn(key.name, F.expr(key.expression).cast(key.type))
+        df = df.withColumn(
+            REJECT_REASON,
+            F.coalesce(
+                F.col(REJECT_REASON),
+                F.when(F.col(key.name).isNull(), F.lit(f"no value for partition key {key.name}")),
+            ),
+        )
+    return df
+
+
+def split_rejected(df: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(good rows, rejected rows) — every input row lands in exactly one of them."""
+    return df.where(F.col(REJECT_REASON).isNull()), df.where(F.col(REJECT_REASON).isNotNull())
+
+
+def merge_latest(new_rows: DataFrame, published: DataFrame | None, keys: list[str], order_by: str | None) -> DataFrame:
+    """Union this run's rows with the published ones and keep one row per key: the greatest `order_by`.
+
+    Ties: a published row wins (re-ingesting an unchanged record changes nothing), then the newest raw run.
+    `_origin` tells where the kept row came from: 0 = already published, 1 = this run.
+    """
+    new_rows = new_rows.withColumn(ORIGIN, F.lit(1))
+    if published is not None:
+        published = published.withColumn(RAW_RUN_ID, F.lit(None).cast("string")).withColumn(ORIGIN, F.lit(0))
+        new_rows = new_rows.unionByName(published)
+    ordering = [F.col(order_by).desc_nulls_last()] if order_by else []
+    ordering += [F.col(ORIGIN).asc(), F.col(RAW_RUN_ID).desc_nulls_last()]
+    window = Window.partitionBy(*keys).orderBy(*ordering)
+    return new_rows.withColumn("_rank", F.row_number().over(window)).where(F.col("_rank") == 1).drop("_rank")
+
+
+def clean(lines: DataFrame, contract: DatasetContract) -> DataFrame:
+    """The `clean` job: parse, type, filter, partition. Returns every row, rejected ones with a reason."""
+    df = parse_json_lines(lines, contract)
+    df = apply_filters(df, contract.transform.filters)
+    return add_partition_columns(df, contract)
+
+
+def quarantine_records(rejected: DataFrame) -> DataFrame:
+    """What the quarantine zone keeps per record: the raw line, the reason, the ingest run it came from."""
+    return rejected.select(
+        F.col(REJECT_REASON).alias("reason"), F.col(RAW_RUN_ID).alias("raw_run_id"), F.col(RAW).alias("record")
+    )

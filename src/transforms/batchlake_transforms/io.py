@@ -1,0 +1,63 @@
+"""Reading and writing for the transform job — kept apart from the pure transform functions.
+
+Paths are `Lake` URIs: local absolute paths in local[*], `s3://` on Glue (Glue's Spark reads s3:// natively).
+"""
+
+from __future__ import annotations
+
+from batchlake_core.contract import DatasetContract
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from batchlake_transforms.clean import RAW, RAW_RUN_ID
+from batchlake_transforms.schema import processed_schema
+
+
+def spark_path(uri: str) -> str:
+    return uri if "://" in uri else f"file://{uri}"
+
+
+def read_raw_lines(spark: SparkSession, file_uris: list[str]) -> DataFrame:
+    """Raw gzip JSONL files -> (`_raw`, `_raw_run_id`). Only files named by committed manifests are passed in."""
+    return spark.read.text([spark_path(u) for u in file_uris]).select(
+        F.col("value").alias(RAW),
+        F.regexp_extract(F.col("_metadata.file_path"), r"run_id=([^/]+)", 1).alias(RAW_RUN_ID),
+    )
+
+
+def read_published(
+    spark: SparkSession, contract: DatasetContract, processed_uri: str, partitions: list[dict[str, str]]
+) -> DataFrame | None:
+    """The published rows of the given partitions (partition pruning keeps the read to those), or None."""
+    schema = processed_schema(contract)
+    try:
+        df = spark.read.schema(schema).option("basePath", spark_path(processed_uri)).parquet(spark_path(processed_uri))
+    except Exception as e:  # an empty or missing processed zone: nothing published yet
+        if "PATH_NOT_FOUND" in str(e) or "UNABLE_TO_INFER_SCHEMA" in str(e):
+            return None
+        raise
+    keys = [p.name for p in contract.schema.partition_keys]
+    if not keys or not partitions:
+        return df
+    condition = None
+    for values in partitions:
+        clause = None
+        for key in keys:
+            term = F.col(key).cast("string") == F.lit(values[key])
+            clause = term if clause is None else clause & term
+        condition = clause if condition is None else condition | clause
+    return df.where(condition)
+
+
+def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> None:
+    """One Parquet file per partition value: repartition by the partition keys, then partitionBy."""
+    keys = [p.name for p in contract.schema.partition_keys]
+    writer_df = df.repartition(*keys) if keys else df.coalesce(1)
+    writer = writer_df.write.mode("overwrite").option("compression", "snappy")
+    if keys:
+        writer = writer.partitionBy(*keys)
+    writer.parquet(spark_path(uri))
+
+
+def write_quarantine(df: DataFrame, uri: str) -> None:
+    df.repartition(1).write.mode("overwrite").json(spark_path(uri))

@@ -1,0 +1,97 @@
+"""One transform run: new raw runs -> staged partitions (merged with what is published) + quarantine.
+
+Write-audit-publish: this module only *writes to staging*. `quality` audits the staged data and `publish` swaps it
+in. Counts reconcile: `records_in = records_processed + records_duplicate + records_quarantined`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from batchlake_core.contract import DatasetContract
+from batchlake_core.layout import Lake
+from pyspark import StorageLevel
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from batchlake_transforms.bookmarks import RawRun
+from batchlake_transforms.clean import (
+    BOOKKEEPING,
+    ORIGIN,
+    REJECT_REASON,
+    merge_latest,
+    quarantine_records,
+    split_rejected,
+)
+from batchlake_transforms.io import read_published, read_raw_lines, write_partitioned, write_quarantine
+from batchlake_transforms.registry import get_job
+
+
+@dataclass
+class TransformResult:
+    dataset: str
+    run_id: str
+    raw_runs: list[str]
+    records_in: int = 0
+    records_processed: int = 0
+    records_duplicate: int = 0
+    records_quarantined: int = 0
+    partitions: list[dict[str, str]] = field(default_factory=list)
+    rows_per_partition: dict[str, int] = field(default_factory=dict)
+    staging_uri: str = ""
+    quarantine_uri: str | None = None
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def partition_path(values: dict[str, str]) -> str:
+    return "/".join(f"{k}={v}" for k, v in values.items())
+
+
+def transform_dataset(
+    spark: SparkSession, contract: DatasetContract, lake: Lake, run_id: str, raw_runs: list[RawRun]
+) -> TransformResult:
+    result = TransformResult(contract.dataset, run_id, [r.run_id for r in raw_runs])
+    result.staging_uri = lake.staging_run(contract.dataset, run_id)
+    files = [f for r in raw_runs for f in r.files]
+    if not files:
+        return result
+
+    job = get_job(contract.transform.job)
+    rows = job(read_raw_lines(spark, files), contract).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        good, rejected = split_rejected(rows)
+        counts = rows.agg(F.count("*").alias("n"), F.count(F.col(REJECT_REASON)).alias("rejected")).first()
+        result.records_in, result.records_quarantined = int(counts["n"]), int(counts["rejected"])
+        if result.records_quarantined:
+            result.quarantine_uri = lake.quarantine_run(contract.dataset, run_id)
+            write_quarantine(quarantine_records(rejected), result.quarantine_uri)
+            result.quarantine_reasons = {
+                r[REJECT_REASON]: int(r["count"]) for r in rejected.groupBy(REJECT_REASON).count().collect()
+            }
+
+        partition_keys = [p.name for p in contract.schema.partition_keys]
+        touched = [
+            {k: str(row[k]) for k in partition_keys} for row in good.select(*partition_keys).distinct().collect()
+        ]
+        result.partitions = sorted(touched, key=partition_path)
+        published = read_published(spark, contract, lake.processed_dataset(contract.dataset), result.partitions)
+        new_rows = good.drop(REJECT_REASON, "_raw")
+        merged = merge_latest(new_rows, published, contract.dedupe_key, contract.order_by)
+        merged = merged.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            stats = merged.groupBy(*partition_keys).agg(
+                F.count("*").alias("rows"), F.sum(F.col(ORIGIN)).alias("from_run")
+            )
+            result.rows_per_partition = {}
+            for row in stats.collect():
+                values = {k: str(row[k]) for k in partition_keys}
+                result.rows_per_partition[partition_path(values)] = int(row["rows"])
+                result.records_processed += int(row["from_run"] or 0)
+            result.records_duplicate = result.records_in - result.records_quarantined - result.records_processed
+            output = merged.drop(ORIGIN, *[c for c in BOOKKEEPING if c in merged.columns])
+            write_partitioned(output.select(*contract.column_names, *partition_keys), contract, result.staging_uri)
+        finally:
+            merged.unpersist()
+    finally:
+        rows.unpersist()
+    return result

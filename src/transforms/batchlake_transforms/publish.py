@@ -1,0 +1,111 @@
+"""Publish: swap the staged partitions into the processed zone and register them, as one recoverable step.
+
+Before anything moves, a journal (`state/<dataset>/publish_journal.json`) records what will be published. The
+swap then replaces each touched partition folder, the partitions are registered in the catalog, the transform
+bookmark advances, and the journal is removed. If the process dies in between, `resume_publish` finishes the same
+publish on the next run (roll forward), so a reader never keeps a half-published run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from batchlake_core.layout import Lake
+from batchlake_core.storage import ObjectStore
+
+from batchlake_transforms.bookmarks import advance_bookmark
+
+JOURNAL_NAME = "publish_journal.json"
+LINEAGE_NAME = "_lineage.json"  # leading underscore: Athena, Hive and DuckDB globs skip it
+
+RegisterPartitions = Callable[[list[dict[str, str]]], None]
+
+
+@dataclass
+class PublishPlan:
+    dataset: str
+    run_id: str
+    staging_uri: str
+    processed_uri: str
+    partitions: list[dict[str, str]]
+    raw_runs: list[str]
+    lineage: dict
+
+
+def partition_path(values: dict[str, str]) -> str:
+    return "/".join(f"{k}={v}" for k, v in values.items())
+
+
+def journal_uri(lake: Lake, dataset: str) -> str:
+    return f"{lake.state_dir(dataset)}/{JOURNAL_NAME}"
+
+
+def _swap_local_partition(staged: Path, target: Path, replaced: Path) -> None:
+    """Replace `target` with `staged`. Safe to repeat after a crash at any point."""
+    if not staged.exists():
+        return  # already swapped by an earlier, interrupted attempt
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        replaced.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(replaced, ignore_errors=True)
+        os.replace(target, replaced)
+    os.replace(staged, target)
+
+
+def _swap_s3_partition(store: ObjectStore, staged: str, target: str) -> None:
+    """S3 has no rename: copy the staged objects over, then delete objects of the old version."""
+    staged_keys = list(store.list(staged))
+    if not staged_keys:
+        return
+    new_names = set()
+    for uri in staged_keys:
+        name = uri[len(staged) + 1 :]
+        new_names.add(name)
+        store.put_bytes(f"{target}/{name}", store.get_bytes(uri))
+    for uri in list(store.list(target)):
+        if uri[len(target) + 1 :] not in new_names:
+            store.delete_prefix(uri)
+    store.delete_prefix(staged)
+
+
+def _apply(plan: PublishPlan, lake: Lake, store: ObjectStore, register: RegisterPartitions) -> None:
+    for values in plan.partitions:
+        rel = partition_path(values)
+        staged, target = f"{plan.staging_uri}/{rel}", f"{plan.processed_uri}/{rel}"
+        if lake.is_local:
+            _swap_local_partition(Path(staged), Path(target), Path(plan.staging_uri, "_replaced", rel))
+        else:
+            _swap_s3_partition(store, staged, target)
+    register(plan.partitions)
+    advance_bookmark(lake, store, plan.dataset, plan.raw_runs)
+    store.delete_prefix(plan.staging_uri)
+    store.delete_prefix(journal_uri(lake, plan.dataset))
+
+
+def publish_partitions(plan: PublishPlan, lake: Lake, store: ObjectStore, register: RegisterPartitions) -> None:
+    """Write lineage into each staged partition, journal the plan, swap, register, advance the bookmark."""
+    for values in plan.partitions:
+        lineage = {**plan.lineage, "partition": values}
+        store.put_bytes(f"{plan.staging_uri}/{partition_path(values)}/{LINEAGE_NAME}", json.dumps(lineage).encode())
+    store.put_bytes(journal_uri(lake, plan.dataset), json.dumps(asdict(plan)).encode(), "application/json")
+    _apply(plan, lake, store, register)
+
+
+def resume_publish(lake: Lake, store: ObjectStore, dataset: str, register: RegisterPartitions) -> PublishPlan | None:
+    """Finish a publish that a crash interrupted; returns its plan, or None when there was none."""
+    uri = journal_uri(lake, dataset)
+    if not store.exists(uri):
+        return None
+    plan = PublishPlan(**json.loads(store.get_bytes(uri)))
+    _apply(plan, lake, store, register)
+    return plan
+
+
+def discard_staging(store: ObjectStore, staging_uri: str) -> None:
+    """A rejected run: nothing published, staged files removed."""
+    store.delete_prefix(staging_uri)

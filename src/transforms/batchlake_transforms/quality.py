@@ -1,0 +1,154 @@
+"""The data-quality gate: a Great Expectations suite built from the contract, run on the staged data.
+
+`error` expectations block publication; `warn` expectations are reported only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from batchlake_core.contract import DatasetContract, Expectation
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network calls from GX
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from pyspark.sql import DataFrame
+
+# For `references`: (dataset, column) -> the values present in the referenced dataset.
+ReferenceValues = dict[tuple[str, str], list[Any]]
+
+
+@dataclass
+class ExpectationOutcome:
+    name: str
+    description: str
+    severity: str
+    success: bool
+    observed: str
+    unexpected_count: int | None = None
+    sample_unexpected: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class QualityResult:
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def passed(self) -> int:
+        return sum(o.success for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(not o.success for o in self.outcomes)
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "error"]
+
+    @property
+    def publishable(self) -> bool:
+        return not self.blocking_failures
+
+
+def describe(e: Expectation) -> str:
+    column = e.column or ", ".join(e.columns or [])
+    mostly = f" (at least {e.mostly:.0%})" if e.mostly < 1 else ""
+    texts = {
+        "row_count_between": f"row count at least {e.min}" if e.max is None else f"row count {e.min}..{e.max}",
+        "not_null": f"{column} is never null",
+        "unique": f"{column} is unique",
+        "between": f"{column} between {e.min} and {e.max}",
+        "in_set": f"{column} in {e.values}",
+        "matches_regex": f"{column} matches {e.regex}",
+        "fresher_than": f"newest {column} less than {e.max_age_hours} h old",
+        "references": f"{column} exists in {e.dataset}.{e.dataset_column}",
+    }
+    return texts[e.expect] + mostly
+
+
+def to_gx(e: Expectation, references: ReferenceValues, now: datetime) -> gxe.Expectation:
+    """One contract expectation -> one GX expectation (severity kept in `meta`)."""
+    common: dict[str, Any] = {"meta": {"severity": e.severity, "description": describe(e)}}
+    column_kw = {"column": e.column, "mostly": e.mostly, **common}
+    match e.expect:
+        case "row_count_between":
+            return gxe.ExpectTableRowCountToBeBetween(min_value=e.min, max_value=e.max, **common)
+        case "not_null":
+            return gxe.ExpectColumnValuesToNotBeNull(**column_kw)
+        case "unique" if e.columns:
+            return gxe.ExpectCompoundColumnsToBeUnique(column_list=e.columns, mostly=e.mostly, **common)
+        case "unique":
+            return gxe.ExpectColumnValuesToBeUnique(**column_kw)
+        case "between":
+            return gxe.ExpectColumnValuesToBeBetween(min_value=e.min, max_value=e.max, **column_kw)
+        case "in_set":
+            return gxe.ExpectColumnValuesToBeInSet(value_set=e.values, **column_kw)
+        case "matches_regex":
+            return gxe.ExpectColumnValuesToMatchRegex(regex=e.regex, **column_kw)
+        case "fresher_than":
+            oldest_allowed = now - timedelta(hours=e.max_age_hours or 0)
+            return gxe.ExpectColumnMaxToBeBetween(
+                column=e.column, min_value=oldest_allowed.replace(tzinfo=None), **common
+            )
+        case "references":
+            values = references.get((e.dataset or "", e.dataset_column or ""), [])
+            return gxe.ExpectColumnValuesToBeInSet(value_set=values, **column_kw)
+    raise ValueError(f"unsupported expectation {e.expect}")
+
+
+def _observed(result: dict[str, Any]) -> str:
+    if "observed_value" in result:
+        return str(result["observed_value"])
+    if "unexpected_count" in result:
+        pct = result.get("unexpected_percent")
+        pct_text = f" ({pct:.2f}%)" if isinstance(pct, int | float) else ""
+        return f"{result['unexpected_count']} unexpected{pct_text} of {result.get('element_count', '?')}"
+    return ""
+
+
+def validate(
+    df: DataFrame,
+    contract: DatasetContract,
+    references: ReferenceValues | None = None,
+    now: datetime | None = None,
+) -> QualityResult:
+    """Run the contract's expectations on a Spark DataFrame (the staged output)."""
+    if not contract.quality:
+        return QualityResult([])
+    now = now or datetime.now(UTC)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_spark(name="staged")
+        .add_dataframe_asset(name=contract.dataset)
+        .add_batch_definition_whole_dataframe("whole_run")
+    )
+    suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.dataset}_contract"))
+    for expectation in contract.quality:
+        suite.add_expectation(to_gx(expectation, references or {}, now))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{contract.dataset}_gate", data=batch_definition, suite=suite)
+    )
+    run = validation.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+    outcomes = []
+    for r in run.results:
+        config = r.expectation_config
+        meta = config.meta or {}
+        res = r.result or {}
+        outcomes.append(
+            ExpectationOutcome(
+                name=config.type,
+                description=meta.get("description", config.type),
+                severity=meta.get("severity", "error"),
+                success=bool(r.success),
+                observed=_observed(res),
+                unexpected_count=res.get("unexpected_count"),
+                sample_unexpected=[str(v) for v in (res.get("partial_unexpected_list") or [])[:10]],
+            )
+        )
+    return QualityResult(outcomes)

@@ -1,0 +1,62 @@
+"""The Spark session for local runs, and the settings every run needs (local and on Glue)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+# Settings the transform code relies on, identical on Glue and locally.
+REQUIRED_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    # Same cast semantics on Spark 3.5 (Glue 5) and 4.x: invalid values fail, try_cast returns null.
+    "spark.sql.ansi.enabled": "true",
+    # Overwrite only the partitions a run touches.
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.adaptive.enabled": "true",
+}
+
+
+class JavaMissingError(RuntimeError):
+    """No usable Java for Spark."""
+
+
+def require_java() -> None:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and Path(java_home, "bin", "java").exists():
+        return
+    if shutil.which("java") is None:
+        raise JavaMissingError(
+            "Java is not installed: Spark needs Java 17 (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
+        )
+
+
+def apply_required_conf(spark: SparkSession) -> None:
+    for key, value in REQUIRED_CONF.items():
+        spark.conf.set(key, value)
+
+
+def local_spark_session(work_dir: str | Path, app_name: str = "batchlake", cores: str = "*") -> SparkSession:
+    """Spark local[*] for the local environment; Derby/metastore and scratch files kept under `work_dir`."""
+    require_java()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    work_dir = Path(work_dir).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.local.dir", str(work_dir / "tmp"))
+        .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work_dir}")
+        .config("spark.driver.memory", os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g"))
+    )
+    for key, value in REQUIRED_CONF.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

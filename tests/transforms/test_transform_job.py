@@ -1,0 +1,147 @@
+"""A transform run over raw files: staging, quarantine, counts, merge with published data, the gate, publish."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from batchlake_core.contract import load_contract
+from batchlake_core.layout import Lake
+from batchlake_core.storage import LocalObjectStore
+from batchlake_transforms.bookmarks import pending_raw_runs
+from batchlake_transforms.job import transform_dataset
+from batchlake_transforms.publish import PublishPlan, journal_uri, publish_partitions, resume_publish
+from batchlake_transforms.quality import validate
+from batchlake_transforms.schema import processed_schema
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture
+def contract(repo_root):
+    return load_contract(repo_root / "pipelines" / "orders.yaml")
+
+
+def order(i: int, day: int = 1, status: str = "paid", updated: str = "2025-06-10T00:00:00Z", amount: float = 10.0):
+    return json.dumps(
+        {
+            "order_id": i,
+            "customer_id": 100 + i,
+            "status": status,
+            "channel": "web",
+            "currency": "EUR",
+            "total_amount": amount,
+            "items": [{"sku": "S1", "name": "thing", "quantity": 1, "unit_price": amount}],
+            "shipping": {"country": "DE", "city": "Berlin", "method": "standard"},
+            "promised_date": "2025-06-05",
+            "delivered_at": None,
+            "created_at": f"2025-06-{day:02d}T08:00:00Z",
+            "updated_at": updated,
+        }
+    )
+
+
+def run_once(spark, contract, lake_root: Path, run_id: str, registered: list):
+    lake, store = Lake.local(lake_root), LocalObjectStore()
+    result = transform_dataset(spark, contract, lake, run_id, pending_raw_runs(lake, store, "orders"))
+    staged = spark.read.schema(processed_schema(contract)).parquet(f"file://{result.staging_uri}")
+    quality = validate(staged, contract, {("customers", "customer_id"): list(range(0, 1000))})
+    if quality.publishable and result.partitions:
+        plan = PublishPlan(
+            "orders", run_id, result.staging_uri, lake.processed_dataset("orders"), result.partitions, result.raw_runs, {}
+        )
+        publish_partitions(plan, lake, store, registered.extend)
+    return result, quality
+
+
+def published_rows(spark, contract, lake_root):
+    df = spark.read.schema(processed_schema(contract)).parquet(f"file://{lake_root}/processed/orders")
+    return {(r["order_id"], r["status"], str(r["order_date"])) for r in df.collect()}
+
+
+def test_counts_reconcile_and_bad_records_are_quarantined(spark, contract, tmp_path, raw_run):
+    lines = [order(1), order(2), order(2), "{truncated", order(3, amount=-5.0)]
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", lines)
+    result, quality = run_once(spark, contract, tmp_path, "t1", [])
+    assert (result.records_in, result.records_processed) == (5, 2)
+    assert (result.records_duplicate, result.records_quarantined) == (1, 2)
+    assert result.records_in == result.records_processed + result.records_duplicate + result.records_quarantined
+    quarantined = [json.loads(x) for f in Path(result.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()]
+    assert sorted(q["reason"] for q in quarantined) == [
+        "failed filter: total_amount >= 0",
+        "malformed record: not JSON or not the contract's shape",
+    ]
+    assert all(q["raw_run_id"] == "20251201T000000Z-aaaaaa" for q in quarantined)
+    assert quality.publishable
+
+
+def test_incremental_run_touches_only_new_partitions_and_rerun_changes_nothing(spark, contract, tmp_path, raw_run):
+    registered: list = []
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1, day=1), order(2, day=2)])
+    run_once(spark, contract, tmp_path, "t1", registered)
+    day1 = tmp_path / "processed/orders/order_date=2025-06-01"
+    day1_files = sorted(p.name for p in day1.iterdir())
+    assert registered == [{"order_date": "2025-06-01"}, {"order_date": "2025-06-02"}]
+
+    # Order 2 changes, order 3 is new; day 1 must not be rewritten.
+    raw_run(tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(2, 2, "shipped", "2025-06-11T00:00:00Z"), order(3, 3)])
+    result, _ = run_once(spark, contract, tmp_path, "t2", registered)
+    assert result.partitions == [{"order_date": "2025-06-02"}, {"order_date": "2025-06-03"}]
+    assert sorted(p.name for p in day1.iterdir()) == day1_files
+    expected = {(1, "paid", "2025-06-01"), (2, "shipped", "2025-06-02"), (3, "paid", "2025-06-03")}
+    assert published_rows(spark, contract, tmp_path) == expected
+    lineage = json.loads((tmp_path / "processed/orders/order_date=2025-06-02/_lineage.json").read_text())
+    assert lineage["partition"] == {"order_date": "2025-06-02"}
+
+    # Nothing new: nothing pending, nothing changes.
+    lake, store = Lake.local(tmp_path), LocalObjectStore()
+    assert pending_raw_runs(lake, store, "orders") == []
+    # The same records ingested again (a new raw run): all duplicates, published data unchanged.
+    raw_run(tmp_path, "orders", "20251203T000000Z-cccccc", [order(1, 1), order(2, 2, "shipped", "2025-06-11T00:00:00Z")])
+    result, _ = run_once(spark, contract, tmp_path, "t3", registered)
+    assert (result.records_processed, result.records_duplicate) == (0, 2)
+    assert published_rows(spark, contract, tmp_path) == expected
+
+
+def test_gate_refuses_corrupted_input_and_publishes_nothing(spark, contract, tmp_path, raw_run):
+    registered: list = []
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1), order(2)])
+    run_once(spark, contract, tmp_path, "t1", registered)
+    before = published_rows(spark, contract, tmp_path)
+    raw_run(tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(4, status="lost-in-space")])
+    result, quality = run_once(spark, contract, tmp_path, "t2", registered)
+    assert not quality.publishable
+    assert [o.description for o in quality.blocking_failures] == [
+        "status in ['placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned']"
+    ]
+    assert quality.blocking_failures[0].sample_unexpected == ["lost-in-space"]
+    assert published_rows(spark, contract, tmp_path) == before
+    assert len(registered) == 1
+    # The rejected raw run stays pending: it is retried, not forgotten.
+    assert [r.run_id for r in pending_raw_runs(Lake.local(tmp_path), LocalObjectStore(), "orders")] == [
+        "20251202T000000Z-bbbbbb"
+    ]
+
+
+def test_interrupted_publish_is_finished_by_resume(spark, contract, tmp_path, raw_run):
+    lake, store = Lake.local(tmp_path), LocalObjectStore()
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1, 1), order(2, 2)])
+    result = transform_dataset(spark, contract, lake, "t1", pending_raw_runs(lake, store, "orders"))
+    plan = PublishPlan("orders", "t1", result.staging_uri, lake.processed_dataset("orders"), result.partitions, ["x"], {})
+    calls = []
+
+    def crash_on_register(partitions):
+        calls.append(partitions)
+        if len(calls) == 1:
+            raise KeyboardInterrupt("simulated crash after the swap, before the catalog update")
+
+    with pytest.raises(KeyboardInterrupt):
+        publish_partitions(plan, lake, store, crash_on_register)
+    assert Path(journal_uri(lake, "orders")).exists()
+    resumed = resume_publish(lake, store, "orders", crash_on_register)
+    assert resumed is not None and resumed.run_id == "t1"
+    assert calls[-1] == result.partitions
+    assert not Path(journal_uri(lake, "orders")).exists()
+    assert published_rows(spark, contract, tmp_path) == {(1, "paid", "2025-06-01"), (2, "paid", "2025-06-02")}
+    assert resume_publish(lake, store, "orders", crash_on_register) is None
