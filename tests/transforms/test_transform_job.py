@@ -46,10 +46,17 @@ def run_once(spark, contract, lake_root: Path, run_id: str, registered: list):
     lake, store = Lake.local(lake_root), LocalObjectStore()
     result = transform_dataset(spark, contract, lake, run_id, pending_raw_runs(lake, store, "orders"))
     staged = spark.read.schema(processed_schema(contract)).parquet(f"file://{result.staging_uri}")
-    quality = validate(staged, contract, {("customers", "customer_id"): list(range(0, 1000))})
+    customers = spark.range(0, 1000).withColumnRenamed("id", "customer_id")
+    quality = validate(staged, contract, {("customers", "customer_id"): customers})
     if quality.publishable and result.partitions:
         plan = PublishPlan(
-            "orders", run_id, result.staging_uri, lake.processed_dataset("orders"), result.partitions, result.raw_runs, {}
+            "orders",
+            run_id,
+            result.staging_uri,
+            lake.processed_dataset("orders"),
+            result.partitions,
+            result.raw_runs,
+            {},
         )
         publish_partitions(plan, lake, store, registered.extend)
     return result, quality
@@ -67,7 +74,9 @@ def test_counts_reconcile_and_bad_records_are_quarantined(spark, contract, tmp_p
     assert (result.records_in, result.records_processed) == (5, 2)
     assert (result.records_duplicate, result.records_quarantined) == (1, 2)
     assert result.records_in == result.records_processed + result.records_duplicate + result.records_quarantined
-    quarantined = [json.loads(x) for f in Path(result.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()]
+    quarantined = [
+        json.loads(x) for f in Path(result.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()
+    ]
     assert sorted(q["reason"] for q in quarantined) == [
         "failed filter: total_amount >= 0",
         "malformed record: not JSON or not the contract's shape",
@@ -85,7 +94,9 @@ def test_incremental_run_touches_only_new_partitions_and_rerun_changes_nothing(s
     assert registered == [{"order_date": "2025-06-01"}, {"order_date": "2025-06-02"}]
 
     # Order 2 changes, order 3 is new; day 1 must not be rewritten.
-    raw_run(tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(2, 2, "shipped", "2025-06-11T00:00:00Z"), order(3, 3)])
+    raw_run(
+        tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(2, 2, "shipped", "2025-06-11T00:00:00Z"), order(3, 3)]
+    )
     result, _ = run_once(spark, contract, tmp_path, "t2", registered)
     assert result.partitions == [{"order_date": "2025-06-02"}, {"order_date": "2025-06-03"}]
     assert sorted(p.name for p in day1.iterdir()) == day1_files
@@ -98,7 +109,9 @@ def test_incremental_run_touches_only_new_partitions_and_rerun_changes_nothing(s
     lake, store = Lake.local(tmp_path), LocalObjectStore()
     assert pending_raw_runs(lake, store, "orders") == []
     # The same records ingested again (a new raw run): all duplicates, published data unchanged.
-    raw_run(tmp_path, "orders", "20251203T000000Z-cccccc", [order(1, 1), order(2, 2, "shipped", "2025-06-11T00:00:00Z")])
+    raw_run(
+        tmp_path, "orders", "20251203T000000Z-cccccc", [order(1, 1), order(2, 2, "shipped", "2025-06-11T00:00:00Z")]
+    )
     result, _ = run_once(spark, contract, tmp_path, "t3", registered)
     assert (result.records_processed, result.records_duplicate) == (0, 2)
     assert published_rows(spark, contract, tmp_path) == expected
@@ -110,7 +123,7 @@ def test_gate_refuses_corrupted_input_and_publishes_nothing(spark, contract, tmp
     run_once(spark, contract, tmp_path, "t1", registered)
     before = published_rows(spark, contract, tmp_path)
     raw_run(tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(4, status="lost-in-space")])
-    result, quality = run_once(spark, contract, tmp_path, "t2", registered)
+    _, quality = run_once(spark, contract, tmp_path, "t2", registered)
     assert not quality.publishable
     assert [o.description for o in quality.blocking_failures] == [
         "status in ['placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned']"
@@ -128,7 +141,9 @@ def test_interrupted_publish_is_finished_by_resume(spark, contract, tmp_path, ra
     lake, store = Lake.local(tmp_path), LocalObjectStore()
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1, 1), order(2, 2)])
     result = transform_dataset(spark, contract, lake, "t1", pending_raw_runs(lake, store, "orders"))
-    plan = PublishPlan("orders", "t1", result.staging_uri, lake.processed_dataset("orders"), result.partitions, ["x"], {})
+    plan = PublishPlan(
+        "orders", "t1", result.staging_uri, lake.processed_dataset("orders"), result.partitions, ["x"], {}
+    )
     calls = []
 
     def crash_on_register(partitions):

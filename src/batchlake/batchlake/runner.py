@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import duckdb
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import new_run_id
 from batchlake_ingest.errors import IngestError
@@ -29,6 +30,7 @@ from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary, r
 from rich.console import Console
 
 from batchlake.catalog.tables import processed_partition_input, processed_table_input
+from batchlake.console import make_console
 from batchlake.crawler import crawl_raw
 from batchlake.environment import Environment
 from batchlake.errors import UserError
@@ -100,7 +102,7 @@ class PipelineRunner:
     def __init__(self, env: Environment, repo_root: Path, console: Console | None = None) -> None:
         self.env = env
         self.repo_root = repo_root
-        self.console = console or Console(stderr=True)
+        self.console = console or make_console(stderr=True)
         self._spark = None
 
     # -- shared resources --------------------------------------------------------------------
@@ -241,29 +243,32 @@ class PipelineRunner:
         staged = self.spark.read.schema(processed_schema(contract)).parquet(spark_path(staging_uri))
         references = {}
         for e in contract.quality:
-            if e.expect == "references" and e.dataset and e.dataset_column:
-                references[(e.dataset, e.dataset_column)] = self._reference_values(e.dataset, e.dataset_column)
+            if e.expect == "references" and e.dataset and e.dataset_column and self._published_parquet(e.dataset):
+                processed = spark_path(self.env.lake.processed_dataset(e.dataset))
+                references[(e.dataset, e.dataset_column)] = self.spark.read.parquet(processed).select(e.dataset_column)
         return validate(staged, contract, references)
 
-    def _reference_values(self, dataset: str, column: str) -> list:
-        if self.env.catalog.get_table(self.env.database, dataset) is None:
-            return []
-        engine = DuckDBQueryEngine(self.env.lake, self.env.catalog, self.env.database)
-        result = engine.execute(f'SELECT DISTINCT "{column}" FROM "{dataset}"', store_result=False)
-        return [row[0] for row in result.rows]
+    def _published_parquet(self, dataset: str) -> str | None:
+        root = Path(self.env.lake.processed_dataset(dataset))
+        return f"{root}/**/*.parquet" if any(root.glob("**/*.parquet")) else None
+
+    def _processed_rows(self, dataset: str) -> int:
+        files = self._published_parquet(dataset)
+        return (
+            0 if files is None else int(duckdb.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0])
+        )
 
     def _query_stage(self, contract: DatasetContract, summary: RunSummary) -> None:
         if not contract.sql or self.env.catalog.get_table(self.env.database, contract.dataset) is None:
             return
         with self._stage(summary, "query"):
+            summary.processed_table_rows = self._processed_rows(contract.dataset)
             engine = DuckDBQueryEngine(self.env.lake, self.env.catalog, self.env.database)
-            rows = engine.execute(f'SELECT count(*) FROM "{contract.dataset}"', store_result=False).rows
-            summary.processed_table_rows = int(rows[0][0])
             for sql_file in contract.sql:
                 path = self.repo_root / sql_file
                 entry = {"file": sql_file}
                 try:
-                    result = engine.execute(path.read_text(encoding="utf-8"))
+                    result = engine.execute(path.read_text(encoding="utf-8"), origin=sql_file)
                     entry |= {
                         "query_id": result.query_id,
                         "state": result.state,

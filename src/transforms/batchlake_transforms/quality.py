@@ -17,10 +17,12 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network calls from 
 import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
-# For `references`: (dataset, column) -> the values present in the referenced dataset.
-ReferenceValues = dict[tuple[str, str], list[Any]]
+# For `references`: (dataset, column) -> a DataFrame whose first column holds the referenced dataset's keys.
+References = dict[tuple[str, str], DataFrame]
 
 
 @dataclass
@@ -71,7 +73,32 @@ def describe(e: Expectation) -> str:
     return texts[e.expect] + mostly
 
 
-def to_gx(e: Expectation, references: ReferenceValues, now: datetime) -> gxe.Expectation:
+def missing_reference_column(e: Expectation) -> str:
+    return f"_missing_{e.dataset}_{e.dataset_column}_for_{e.column}"
+
+
+def with_reference_checks(df: DataFrame, expectations: list[Expectation], references: References) -> DataFrame:
+    """For each `references` expectation add a column holding the value when it has no match, else null.
+
+    A broadcast left join scales to millions of keys, where `value in (<20,000 literals>)` takes minutes.
+    A referenced dataset that is not there yet counts as empty: every value is missing.
+    """
+    for e in expectations:
+        if e.expect != "references":
+            continue
+        keys = references.get((e.dataset or "", e.dataset_column or ""))
+        flag = f"{missing_reference_column(e)}_found"
+        if keys is None:
+            df = df.withColumn(missing_reference_column(e), F.col(e.column))
+            continue
+        keys = keys.select(F.col(keys.columns[0]).alias("_ref_key")).distinct().withColumn(flag, F.lit(True))
+        df = df.join(F.broadcast(keys), F.col(e.column) == F.col("_ref_key"), "left")
+        missing = F.when(F.col(flag).isNull() & F.col(e.column).isNotNull(), F.col(e.column))
+        df = df.withColumn(missing_reference_column(e), missing).drop("_ref_key", flag)
+    return df
+
+
+def to_gx(e: Expectation, now: datetime) -> gxe.Expectation:
     """One contract expectation -> one GX expectation (severity kept in `meta`)."""
     common: dict[str, Any] = {"meta": {"severity": e.severity, "description": describe(e)}}
     column_kw = {"column": e.column, "mostly": e.mostly, **common}
@@ -96,8 +123,7 @@ def to_gx(e: Expectation, references: ReferenceValues, now: datetime) -> gxe.Exp
                 column=e.column, min_value=oldest_allowed.replace(tzinfo=None), **common
             )
         case "references":
-            values = references.get((e.dataset or "", e.dataset_column or ""), [])
-            return gxe.ExpectColumnValuesToBeInSet(value_set=values, **column_kw)
+            return gxe.ExpectColumnValuesToBeNull(**(column_kw | {"column": missing_reference_column(e)}))
     raise ValueError(f"unsupported expectation {e.expect}")
 
 
@@ -114,12 +140,13 @@ def _observed(result: dict[str, Any]) -> str:
 def validate(
     df: DataFrame,
     contract: DatasetContract,
-    references: ReferenceValues | None = None,
+    references: References | None = None,
     now: datetime | None = None,
 ) -> QualityResult:
     """Run the contract's expectations on a Spark DataFrame (the staged output)."""
     if not contract.quality:
         return QualityResult([])
+    df = with_reference_checks(df, contract.quality, references or {}).persist(StorageLevel.MEMORY_AND_DISK)
     now = now or datetime.now(UTC)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -130,11 +157,14 @@ def validate(
     )
     suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.dataset}_contract"))
     for expectation in contract.quality:
-        suite.add_expectation(to_gx(expectation, references or {}, now))
+        suite.add_expectation(to_gx(expectation, now))
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{contract.dataset}_gate", data=batch_definition, suite=suite)
     )
-    run = validation.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+    try:
+        run = validation.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+    finally:
+        df.unpersist()
     outcomes = []
     for r in run.results:
         config = r.expectation_config

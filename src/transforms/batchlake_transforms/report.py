@@ -73,7 +73,12 @@ def _chart(rows_per_partition: dict[str, int], width: int = 1000, height: int = 
     for i, (label, n) in enumerate(items):
         h = max(1.0, (base - 16) * n / top)
         bars.append(
-            {"x": round(left + i * step, 2), "y": round(base - h, 2), "w": round(max(step - 1, 0.5), 2), "h": round(h, 2)}
+            {
+                "x": round(left + i * step, 2),
+                "y": round(base - h, 2),
+                "w": round(max(step - 1, 0.5), 2),
+                "h": round(h, 2),
+            }
             | {"label": label, "rows": n}
         )
     return {

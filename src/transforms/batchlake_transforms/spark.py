@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+LOG4J = Path(__file__).with_name("log4j2.properties")
+
 # Settings the transform code relies on, identical on Glue and locally.
 REQUIRED_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -52,7 +54,7 @@ def local_spark_session(work_dir: str | Path, app_name: str = "batchlake", cores
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work_dir}")
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work_dir} -Dlog4j2.configurationFile={LOG4J}")
         .config("spark.driver.memory", os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g"))
     )
     for key, value in REQUIRED_CONF.items():

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from batchlake_core.contract import DatasetContract, load_contracts
 from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary
-from rich.console import Console
 from rich.table import Table
 
+from batchlake.console import make_console
 from batchlake.environment import LOCAL, Environment, resolve_environment
 from batchlake.errors import UserError
 
@@ -50,7 +50,7 @@ def run_pipelines(env: Environment, contracts: list[DatasetContract], repo_root:
 
 
 def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
-    console = Console()
+    console = make_console()
     table = Table(title="batchlake run", show_lines=False)
     for col in ("dataset", "status", "ingested", "processed", "quarantined", "expectations", "table rows"):
         table.add_column(col, justify="right" if col not in ("dataset", "status") else "left")
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
 
         contracts = select_contracts(pipelines, None)
         environment = resolve_environment(LOCAL, lake)
-        console = Console(stderr=True)
+        console = make_console(stderr=True)
         console.print(f"starting the demo API ({orders:,} orders, {customers:,} customers) …")
         with DemoApiServer(orders=orders, customers=customers) as api:
             console.print(f"demo API at {api.url}")

@@ -1,0 +1,151 @@
+"""Glue TableInput / PartitionInput builders for batchlake's tables, shaped like what AWS builds.
+
+- processed tables (`<dataset>`): Parquet, columns and partition keys from the contract's schema;
+- raw tables (`raw_<dataset>`): gzip JSON lines read with the OpenX JSON SerDe, as an AWS Glue crawler
+  creates them (classification `json`, `CrawlerSchema*Version` and size/count parameters).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from batchlake_core.contract import DatasetContract
+from batchlake_core.layout import processed_table_name
+
+PARQUET_FORMAT = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {
+        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+        "Parameters": {"serialization.format": "1"},
+    },
+}
+JSON_FORMAT = {
+    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe", "Parameters": {}},
+}
+CRAWLER_NAME = "batchlake-crawler"
+RAW_PARTITION_KEYS = [{"Name": "ingest_date", "Type": "string"}, {"Name": "run_id", "Type": "string"}]
+
+
+def folder(location: str) -> str:
+    """Glue locations of tables and partitions are folders: always one trailing slash."""
+    return location.rstrip("/") + "/"
+
+
+def storage_descriptor(columns: list[dict[str, str]], location: str, fmt: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Columns": columns,
+        "Location": folder(location),
+        "InputFormat": fmt["InputFormat"],
+        "OutputFormat": fmt["OutputFormat"],
+        "Compressed": False,
+        "NumberOfBuckets": -1,
+        "SerdeInfo": copy.deepcopy(fmt["SerdeInfo"]),
+        "BucketColumns": [],
+        "SortColumns": [],
+        "Parameters": {},
+        "StoredAsSubDirectories": False,
+    }
+
+
+def partition_input(table: dict[str, Any], values: list[str], location: str, parameters: dict[str, str] | None = None):
+    """A partition of `table` (TableInput or table) stored at `location`, inheriting its storage descriptor."""
+    sd = copy.deepcopy(table["StorageDescriptor"])
+    sd["Location"] = folder(location)
+    return {"Values": list(values), "StorageDescriptor": sd, "Parameters": dict(parameters or {})}
+
+
+def hive_partition_path(keys: list[str], values: list[str]) -> str:
+    return "/".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
+
+
+# --- processed ---------------------------------------------------------------------------------
+
+
+def processed_table_input(contract: DatasetContract, location: str) -> dict[str, Any]:
+    """The Parquet table analysts query: columns and partition keys from the contract."""
+    columns = []
+    for c in contract.schema.columns:
+        col = {"Name": c.name, "Type": c.type.replace(" ", "")}
+        if c.description:
+            col["Comment"] = c.description
+        columns.append(col)
+    table: dict[str, Any] = {
+        "Name": processed_table_name(contract.dataset),
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE", "parquet.compression": "SNAPPY"},
+        "StorageDescriptor": storage_descriptor(columns, location, PARQUET_FORMAT),
+        "PartitionKeys": [{"Name": p.name, "Type": p.type} for p in contract.schema.partition_keys],
+    }
+    if contract.description:
+        table["Description"] = contract.description
+    if contract.owner:
+        table["Owner"] = contract.owner
+    return table
+
+
+def processed_partition_input(contract: DatasetContract, location_root: str, values: dict[str, str]) -> dict[str, Any]:
+    """Partition `values` (partition key -> value) of the processed table rooted at `location_root`."""
+    keys = [p.name for p in contract.schema.partition_keys]
+    missing = [k for k in keys if k not in values]
+    unknown = [k for k in values if k not in keys]
+    if missing or unknown:
+        raise ValueError(
+            f"partition values for {contract.dataset} must give exactly {keys}; missing {missing}, unknown {unknown}"
+        )
+    ordered = [str(values[k]) for k in keys]
+    table = processed_table_input(contract, location_root)
+    location = f"{location_root.rstrip('/')}/{hive_partition_path(keys, ordered)}"
+    return partition_input(table, ordered, location)
+
+
+# --- raw (crawler-built) -------------------------------------------------------------------------
+
+
+def crawler_parameters(classification: str, stats: dict[str, int], compression: str | None) -> dict[str, str]:
+    """The parameters an AWS Glue crawler writes on the tables and partitions it creates."""
+    params = {
+        "CrawlerSchemaDeserializerVersion": "1.0",
+        "CrawlerSchemaSerializerVersion": "1.0",
+        "UPDATED_BY_CRAWLER": CRAWLER_NAME,
+        "classification": classification,
+        "typeOfData": "file",
+        "objectCount": str(stats.get("objects", 0)),
+        "recordCount": str(stats.get("records", 0)),
+        "sizeKey": str(stats.get("bytes", 0)),
+        "averageRecordSize": str(stats.get("bytes", 0) // max(stats.get("records", 0), 1)),
+    }
+    if compression:
+        params["compressionType"] = compression
+    return params
+
+
+def crawled_table_input(
+    name: str,
+    location: str,
+    columns: list[dict[str, str]],
+    partition_keys: list[dict[str, str]],
+    classification: str,
+    stats: dict[str, int],
+    compression: str | None = None,
+) -> dict[str, Any]:
+    """A table as a Glue crawler builds it for JSON (OpenX SerDe) or Parquet files."""
+    fmt = JSON_FORMAT if classification == "json" else PARQUET_FORMAT
+    sd = storage_descriptor(columns, location, fmt)
+    params = crawler_parameters(classification, stats, compression)
+    sd["Parameters"] = dict(params)
+    sd["Compressed"] = compression is not None
+    if classification == "json":
+        sd["SerdeInfo"]["Parameters"] = {"paths": ",".join(sorted(c["Name"] for c in columns))}
+    return {
+        "Name": name,
+        "Owner": "owner",
+        "Retention": 0,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": params,
+        "StorageDescriptor": sd,
+        "PartitionKeys": partition_keys,
+    }

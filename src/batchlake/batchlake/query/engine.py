@@ -1,0 +1,22 @@
+"""One interface for running Athena SQL: `DuckDBQueryEngine` locally, `AthenaQueryEngine` on AWS."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from batchlake.query.result import QueryResult
+
+
+class QueryEngine(ABC):
+    engine_name = "engine"
+
+    @abstractmethod
+    def execute(self, sql: str, origin: str = "query") -> QueryResult:
+        """Run the Athena SQL statements in `sql`; return the last statement's result."""
+
+    def close(self) -> None:  # noqa: B027 - engines without resources need nothing
+        """Release the engine's resources."""
+
+
+def run_query(sql: str, *, engine: QueryEngine, origin: str = "query") -> QueryResult:
+    return engine.execute(sql, origin)
