@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from batchlake_core.contract import DatasetContract, load_contracts
-from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary
 from rich.table import Table
 
 from batchlake.console import make_console
 from batchlake.environment import LOCAL, Environment, resolve_environment
 from batchlake.errors import UserError
+
+if TYPE_CHECKING:  # the transforms package imports Spark and Great Expectations: only when a run starts
+    from batchlake_transforms.report import RunSummary
 
 LakeOption = Annotated[
     Path | None, typer.Option("--lake", help="local lake root (default ./.lake, or BATCHLAKE_LAKE)", show_default=False)
@@ -35,6 +37,8 @@ def select_contracts(pipelines: Path, datasets: list[str] | None) -> list[Datase
 
 
 def run_pipelines(env: Environment, contracts: list[DatasetContract], repo_root: Path) -> list[RunSummary]:
+    from batchlake_transforms.spark import JavaMissingError, require_java
+
     from batchlake.runner import PipelineRunner
 
     if not env.is_local:
@@ -42,6 +46,10 @@ def run_pipelines(env: Environment, contracts: list[DatasetContract], repo_root:
             f"`batchlake run --env {env.name}` runs on AWS as the Glue workflow of each dataset: "
             "start it with `aws glue start-workflow-run --name <workflow>` (names: `batchlake output`)"
         )
+    try:
+        require_java()  # fail before any work rather than after ingesting
+    except JavaMissingError as e:
+        raise UserError(str(e)) from None
     runner = PipelineRunner(env, repo_root)
     try:
         return runner.run(contracts)
@@ -50,6 +58,8 @@ def run_pipelines(env: Environment, contracts: list[DatasetContract], repo_root:
 
 
 def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
+    from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME
+
     console = make_console()
     table = Table(title="batchlake run", show_lines=False)
     for col in ("dataset", "status", "ingested", "processed", "quarantined", "expectations", "table rows"):

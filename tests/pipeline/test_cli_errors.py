@@ -1,0 +1,80 @@
+"""Errors a user can cause: one line naming the problem and the fix, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BATCHLAKE = str(Path(sys.executable).with_name("batchlake"))
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [BATCHLAKE, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=120
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("batchlake: error:")]
+    assert len(errors) == 1, proc.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+@pytest.fixture
+def project(tmp_path, repo_root):
+    """A project folder with the repo's contracts and SQL."""
+    (tmp_path / "pipelines").mkdir()
+    for contract in (repo_root / "pipelines").glob("*.yaml"):
+        (tmp_path / "pipelines" / contract.name).write_text(contract.read_text())
+    (tmp_path / "sql").symlink_to(repo_root / "sql")
+    return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_invalid_pipeline_yaml_names_file_and_field(project):
+    path = project / "pipelines" / "orders.yaml"
+    path.write_text(path.read_text().replace("type: page_number", "type: page_number\n    bogus: [unclosed"))
+    assert_one_line_error(run_cli("run", "orders", cwd=project), "orders.yaml", "invalid YAML")
+
+
+def test_contract_mistake_names_the_field(project):
+    path = project / "pipelines" / "customers.yaml"
+    path.write_text(path.read_text().replace("primary_key: [customer_id]", "primary_key: []"))
+    assert_one_line_error(run_cli("run", "customers", cwd=project), "customers.yaml", "source.primary_key")
+
+
+def test_unknown_dataset_lists_the_known_ones(project):
+    assert_one_line_error(run_cli("run", "invoices", cwd=project), "unknown dataset invoices", "customers, orders")
+
+
+def test_unreachable_api(project):
+    url = f"http://127.0.0.1:{free_port()}"
+    proc = run_cli("run", "customers", "--lake", str(project / "lake"), cwd=project, env={"SHOP_API_URL": url})
+    assert_one_line_error(proc, "customers", "127.0.0.1")
+    assert not list((project / "lake" / "raw").rglob("_manifest.json"))
+
+
+def test_lake_root_not_writable(project):
+    blocker = project / "a-file"
+    blocker.write_text("not a folder")
+    proc = run_cli("run", "orders", "--lake", str(blocker / "lake"), cwd=project)
+    assert_one_line_error(proc, "lake root", "not writable", "--lake")
+
+
+def test_java_missing(project):
+    env = {"PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""}
+    proc = run_cli("run", "orders", "--lake", str(project / "lake"), cwd=project, env=env)
+    assert_one_line_error(proc, "Java", "openjdk-17")
