@@ -18,14 +18,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import duckdb
+from batchlake_core import faults
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import new_run_id
 from batchlake_ingest.errors import IngestError
 from batchlake_ingest.pipeline import ingest_dataset
-from batchlake_transforms.bookmarks import pending_raw_runs
-from batchlake_transforms.job import transform_dataset
-from batchlake_transforms.publish import PublishPlan, discard_staging, publish_partitions, resume_publish
-from batchlake_transforms.quality import QualityResult, validate
+from batchlake_transforms.pipeline import transform_validate_publish
+from batchlake_transforms.publish import resume_publish
 from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary, render_html
 from rich.console import Console
 
@@ -170,11 +169,13 @@ class PipelineRunner:
         recovered = resume_publish(env.lake, env.store, dataset, register)
         if recovered:
             self.console.print(f"[yellow]{dataset}: finished the publish of run {recovered.run_id} interrupted earlier")
+        faults.point("before_ingest")
 
         with self._stage(summary, "ingest"):
             ingested = ingest_dataset(contract, env.lake, summary.run_id, store=env.store)
             summary.records_ingested = ingested.records
             self.console.print(f"  {ingested.records:,} records in {ingested.pages:,} pages")
+        faults.point("after_ingest")
 
         with self._stage(summary, "crawl"):
             crawl = crawl_raw(contract, env.lake, env.catalog, env.database, store=env.store)
@@ -185,68 +186,21 @@ class PipelineRunner:
             }
             for change in crawl.schema_changes:
                 self.console.print(f"  [yellow]schema change in raw: {change}")
+        faults.point("after_crawl")
 
-        pending = pending_raw_runs(env.lake, env.store, dataset)
-        summary.raw_runs = [r.run_id for r in pending]
-        if not pending or sum(r.records for r in pending) == 0:
-            summary.status, summary.published = "no new data", True
-            summary.reason = "no raw records since the last published run: the processed zone is up to date"
-            self.console.print(f"  {summary.reason}")
-            self._query_stage(contract, summary)
-            return
-
-        with self._stage(summary, "transform"):
-            result = transform_dataset(self.spark, contract, env.lake, summary.run_id, pending)
-        summary.records_read, summary.records_processed = result.records_in, result.records_processed
-        summary.records_duplicate, summary.records_quarantined = result.records_duplicate, result.records_quarantined
-        summary.rows_per_partition = result.rows_per_partition
-        summary.quarantine_uri, summary.quarantine_reasons = result.quarantine_uri, result.quarantine_reasons
-        self.console.print(
-            f"  {result.records_in:,} read → {result.records_processed:,} processed, "
-            f"{result.records_duplicate:,} duplicates, {result.records_quarantined:,} quarantined, "
-            f"{len(result.partitions):,} partitions staged"
+        transform_validate_publish(
+            lambda: self.spark,
+            contract,
+            env.lake,
+            env.store,
+            summary,
+            register,
+            stage=lambda name: self._stage(summary, name),
+            log=lambda message: self.console.print(f"  {message}"),
         )
-
-        with self._stage(summary, "validate"):
-            quality = self._validate(contract, result.staging_uri)
-            summary.add_quality(quality)
-            self.console.print(f"  {quality.passed} expectations passed, {quality.failed} failed")
-
-        if not quality.publishable:
-            with self._stage(summary, "reject"):
-                discard_staging(env.store, result.staging_uri)
-            failed = "; ".join(o.description for o in quality.blocking_failures)
-            summary.status, summary.published = "rejected", False
-            summary.reason = f"error-severity expectations failed: {failed}. Nothing was published."
-            self.console.print(f"  [red]rejected: {summary.reason}")
-            return
-
-        with self._stage(summary, "publish"):
-            plan = PublishPlan(
-                dataset=dataset,
-                run_id=summary.run_id,
-                staging_uri=result.staging_uri,
-                processed_uri=env.lake.processed_dataset(dataset),
-                partitions=result.partitions,
-                raw_runs=summary.raw_runs,
-                lineage={"run_id": summary.run_id, "raw_runs": summary.raw_runs, "versions": summary.versions},
-            )
-            publish_partitions(plan, env.lake, env.store, register)
-            summary.status, summary.published, summary.partitions_published = "published", True, result.partitions
-            self.console.print(f"  [green]published {len(result.partitions):,} partitions")
-        self._query_stage(contract, summary)
-
-    def _validate(self, contract: DatasetContract, staging_uri: str) -> QualityResult:
-        from batchlake_transforms.io import spark_path
-        from batchlake_transforms.schema import processed_schema
-
-        staged = self.spark.read.schema(processed_schema(contract)).parquet(spark_path(staging_uri))
-        references = {}
-        for e in contract.quality:
-            if e.expect == "references" and e.dataset and e.dataset_column and self._published_parquet(e.dataset):
-                processed = spark_path(self.env.lake.processed_dataset(e.dataset))
-                references[(e.dataset, e.dataset_column)] = self.spark.read.parquet(processed).select(e.dataset_column)
-        return validate(staged, contract, references)
+        faults.point("after_publish")
+        if summary.published:
+            self._query_stage(contract, summary)
 
     def _published_parquet(self, dataset: str) -> str | None:
         root = Path(self.env.lake.processed_dataset(dataset))

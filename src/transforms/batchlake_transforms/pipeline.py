@@ -1,0 +1,124 @@
+"""The transform side of a run, shared by the local runner and the AWS Glue entry point:
+
+pending raw runs → transform to staging → validate → publish (or reject) → summary fields filled in.
+
+Storage, catalog registration and progress output are passed in, so the same steps run against a local lake with
+the SQLite catalog and against S3 with the Glue Data Catalog.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from batchlake_core.contract import DatasetContract
+from batchlake_core.layout import Lake
+from batchlake_core.storage import ObjectStore
+from pyspark.sql import SparkSession
+
+from batchlake_transforms.bookmarks import pending_raw_runs
+from batchlake_transforms.io import spark_path
+from batchlake_transforms.job import transform_dataset
+from batchlake_transforms.publish import PublishPlan, RegisterPartitions, discard_staging, publish_partitions
+from batchlake_transforms.quality import References, validate
+from batchlake_transforms.report import RunSummary
+from batchlake_transforms.schema import processed_schema
+
+Stage = Callable[[str], AbstractContextManager[None]]
+Log = Callable[[str], None]
+
+
+def timed_stages(summary: RunSummary) -> Stage:
+    """The default `stage`: records each stage's seconds in the summary."""
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            summary.stage_seconds[name] = round(time.perf_counter() - start, 3)
+
+    return stage
+
+
+def has_published_data(lake: Lake, store: ObjectStore, dataset: str) -> bool:
+    return any(uri.endswith(".parquet") for uri in store.list(lake.processed_dataset(dataset)))
+
+
+def reference_frames(spark: SparkSession, contract: DatasetContract, lake: Lake, store: ObjectStore) -> References:
+    """The published keys of every dataset a `references` expectation points at (absent ones are left out)."""
+    references: References = {}
+    for e in contract.quality:
+        if e.expect == "references" and e.dataset and e.dataset_column and has_published_data(lake, store, e.dataset):
+            processed = spark_path(lake.processed_dataset(e.dataset))
+            references[(e.dataset, e.dataset_column)] = spark.read.parquet(processed).select(e.dataset_column)
+    return references
+
+
+def transform_validate_publish(
+    get_spark: Callable[[], SparkSession],
+    contract: DatasetContract,
+    lake: Lake,
+    store: ObjectStore,
+    summary: RunSummary,
+    register: RegisterPartitions,
+    stage: Stage | None = None,
+    log: Log = lambda message: None,
+) -> None:
+    """Process every raw run not yet published; fill `summary` with counts, quality outcome and publish status.
+
+    `get_spark` is called only when there is something to transform, so a run without new data starts no JVM.
+    """
+    stage = stage or timed_stages(summary)
+    dataset = contract.dataset
+    pending = pending_raw_runs(lake, store, dataset)
+    summary.raw_runs = [r.run_id for r in pending]
+    if sum(r.records for r in pending) == 0:
+        summary.status, summary.published = "no new data", True
+        summary.reason = "no raw records since the last published run: the processed zone is up to date"
+        log(summary.reason)
+        return
+
+    spark = get_spark()
+    with stage("transform"):
+        result = transform_dataset(spark, contract, lake, summary.run_id, pending)
+    summary.records_read, summary.records_processed = result.records_in, result.records_processed
+    summary.records_duplicate, summary.records_quarantined = result.records_duplicate, result.records_quarantined
+    summary.rows_per_partition = result.rows_per_partition
+    summary.quarantine_uri, summary.quarantine_reasons = result.quarantine_uri, result.quarantine_reasons
+    log(
+        f"{result.records_in:,} read → {result.records_processed:,} processed, "
+        f"{result.records_duplicate:,} duplicates, {result.records_quarantined:,} quarantined, "
+        f"{len(result.partitions):,} partitions staged"
+    )
+
+    with stage("validate"):
+        staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(result.staging_uri))
+        quality = validate(staged, contract, reference_frames(spark, contract, lake, store))
+        summary.add_quality(quality)
+    log(f"{quality.passed} expectations passed, {quality.failed} failed")
+
+    if not quality.publishable:
+        with stage("reject"):
+            discard_staging(store, result.staging_uri)
+        failed = "; ".join(o.description for o in quality.blocking_failures)
+        summary.status, summary.published = "rejected", False
+        summary.reason = f"error-severity expectations failed: {failed}. Nothing was published."
+        log(f"rejected: {summary.reason}")
+        return
+
+    with stage("publish"):
+        plan = PublishPlan(
+            dataset=dataset,
+            run_id=summary.run_id,
+            staging_uri=result.staging_uri,
+            processed_uri=lake.processed_dataset(dataset),
+            partitions=result.partitions,
+            raw_runs=summary.raw_runs,
+            lineage={"run_id": summary.run_id, "raw_runs": summary.raw_runs, "versions": summary.versions},
+        )
+        publish_partitions(plan, lake, store, register)
+        summary.status, summary.published, summary.partitions_published = "published", True, result.partitions
+    log(f"published {len(result.partitions):,} partitions")
