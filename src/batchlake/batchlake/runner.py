@@ -23,9 +23,9 @@ from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import new_run_id
 from batchlake_ingest.errors import IngestError
 from batchlake_ingest.pipeline import ingest_dataset
-from batchlake_transforms.pipeline import transform_validate_publish
+from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
 from batchlake_transforms.publish import resume_publish
-from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary, render_html
+from batchlake_transforms.report import RunSummary
 from rich.console import Console
 
 from batchlake.catalog.tables import processed_partition_input, processed_table_input
@@ -237,10 +237,7 @@ class PipelineRunner:
 
     def _write_report(self, summary: RunSummary) -> None:
         summary.finished_at = _now()
-        report_dir = self.env.lake.report_dir(summary.dataset, summary.run_id)
-        self.env.store.put_bytes(f"{report_dir}/{SUMMARY_NAME}", summary.to_json().encode(), "application/json")
-        html = render_html(summary, report_dir).encode()
-        self.env.store.put_bytes(f"{report_dir}/{REPORT_NAME}", html, "text/html; charset=utf-8")
+        write_run_report(summary, self.env.lake, self.env.store)
         history = f"{self.env.lake.state_dir(summary.dataset)}/runs/{summary.run_id}.json"
         brief = {k: v for k, v in asdict(summary).items() if k not in ("expectations", "queries", "rows_per_partition")}
         self.env.store.put_bytes(history, json.dumps(brief, default=str).encode(), "application/json")

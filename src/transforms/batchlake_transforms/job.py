@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from batchlake_core import faults
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import Lake
 from pyspark import StorageLevel
@@ -89,7 +90,9 @@ def transform_dataset(
                 result.records_processed += int(row["from_run"] or 0)
             result.records_duplicate = result.records_in - result.records_quarantined - result.records_processed
             output = merged.drop(ORIGIN, *[c for c in BOOKKEEPING if c in merged.columns])
+            faults.point("before_staging_write")
             write_partitioned(output.select(*contract.column_names, *partition_keys), contract, result.staging_uri)
+            faults.point("after_staging_write")
         finally:
             merged.unpersist()
     finally:

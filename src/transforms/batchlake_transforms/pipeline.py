@@ -22,7 +22,7 @@ from batchlake_transforms.io import spark_path
 from batchlake_transforms.job import transform_dataset
 from batchlake_transforms.publish import PublishPlan, RegisterPartitions, discard_staging, publish_partitions
 from batchlake_transforms.quality import References, validate
-from batchlake_transforms.report import RunSummary
+from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary, render_html
 from batchlake_transforms.schema import processed_schema
 
 Stage = Callable[[str], AbstractContextManager[None]]
@@ -122,3 +122,12 @@ def transform_validate_publish(
         publish_partitions(plan, lake, store, register)
         summary.status, summary.published, summary.partitions_published = "published", True, result.partitions
     log(f"published {len(result.partitions):,} partitions")
+
+
+def write_run_report(summary: RunSummary, lake: Lake, store: ObjectStore) -> str:
+    """`reports/<dataset>/<run_id>/summary.json` and `report.html`; returns the report's URI."""
+    report_dir = lake.report_dir(summary.dataset, summary.run_id)
+    store.put_bytes(f"{report_dir}/{SUMMARY_NAME}", summary.to_json().encode(), "application/json")
+    html = render_html(summary, report_dir).encode()
+    store.put_bytes(f"{report_dir}/{REPORT_NAME}", html, "text/html; charset=utf-8")
+    return f"{report_dir}/{REPORT_NAME}"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from batchlake_core import faults
 from batchlake_core.layout import Lake
 from batchlake_core.storage import ObjectStore
 
@@ -81,18 +82,23 @@ def _apply(plan: PublishPlan, lake: Lake, store: ObjectStore, register: Register
             _swap_local_partition(Path(staged), Path(target), Path(plan.staging_uri, "_replaced", rel))
         else:
             _swap_s3_partition(store, staged, target)
+        faults.point("mid_swap")
     register(plan.partitions)
+    faults.point("after_register")
     advance_bookmark(lake, store, plan.dataset, plan.raw_runs)
+    faults.point("after_bookmark")
     store.delete_prefix(plan.staging_uri)
     store.delete_prefix(journal_uri(lake, plan.dataset))
 
 
 def publish_partitions(plan: PublishPlan, lake: Lake, store: ObjectStore, register: RegisterPartitions) -> None:
     """Write lineage into each staged partition, journal the plan, swap, register, advance the bookmark."""
+    faults.point("before_journal")
     for values in plan.partitions:
         lineage = {**plan.lineage, "partition": values}
         store.put_bytes(f"{plan.staging_uri}/{partition_path(values)}/{LINEAGE_NAME}", json.dumps(lineage).encode())
     store.put_bytes(journal_uri(lake, plan.dataset), json.dumps(asdict(plan)).encode(), "application/json")
+    faults.point("after_journal")
     _apply(plan, lake, store, register)
 
 
