@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from batchlake_core.contract import load_contracts
-
 from batchlake.demo_api.server import DemoApiServer
 from batchlake.environment import local_environment
 from batchlake.query import DuckDBQueryEngine
 from batchlake.runner import PipelineRunner
+from batchlake_core.contract import load_contracts
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
