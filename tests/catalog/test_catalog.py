@@ -6,8 +6,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from batchlake.catalog import Catalog, CatalogError, GlueCatalog, LocalCatalog
-from batchlake.catalog.tables import processed_partition_input, processed_table_input
+from batchlake_core.catalog import Catalog, CatalogError, GlueCatalog, LocalCatalog
+from batchlake_core.catalog.tables import processed_partition_input, processed_table_input
 from batchlake_core.contract import load_contract
 from moto import mock_aws
 
@@ -104,3 +104,16 @@ def test_local_catalog_persists_across_instances(tmp_path):
     LocalCatalog(path).ensure_database("batchlake")
     LocalCatalog(path).upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
     assert LocalCatalog(path).get_table("batchlake", "ORDERS")["Name"] == "orders"
+
+
+def test_glue_batches_large_partition_lists(glue_catalog):
+    """BatchCreatePartition takes 100 and BatchDeletePartition 25 per call: the catalog splits bigger lists."""
+    glue_catalog.ensure_database("batchlake")
+    glue_catalog.upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
+    days = [f"2026-{m:02d}-{d:02d}" for m in (1, 2, 3, 4, 5) for d in range(1, 29)]  # 140 partitions
+    inputs = [processed_partition_input(ORDERS, ROOT, {"order_date": d}) for d in days]
+    glue_catalog.add_partitions("batchlake", "orders", inputs)
+    glue_catalog.add_partitions("batchlake", "orders", inputs)  # all exist: updated, no error
+    assert [p["Values"][0] for p in glue_catalog.get_partitions("batchlake", "orders")] == days
+    glue_catalog.delete_partitions("batchlake", "orders", [[d] for d in days[:60]])
+    assert len(glue_catalog.get_partitions("batchlake", "orders")) == 80

@@ -9,7 +9,6 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from batchlake.catalog import GlueCatalog, LocalCatalog
 from batchlake.crawler import (
     SAMPLE_RECORDS_PER_FILE,
     SchemaChangeError,
@@ -20,6 +19,7 @@ from batchlake.crawler import (
     parse_type,
     render_type,
 )
+from batchlake_core.catalog import GlueCatalog, LocalCatalog
 from batchlake_core.contract import load_contract
 from moto import mock_aws
 

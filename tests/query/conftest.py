@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from batchlake.catalog import LocalCatalog
-from batchlake.catalog.tables import processed_partition_input, processed_table_input
+from batchlake_core.catalog import LocalCatalog
+from batchlake_core.catalog.tables import processed_partition_input, processed_table_input
 from batchlake_core.contract import load_contract
 from batchlake_core.layout import Lake
 

@@ -391,7 +391,72 @@ CASES = [
         lambda L: [(sum(any(it["sku"] == "SKU-3" for it in o["items"]) for o in L.order_rows),)],
         True,
     ),
+    (
+        "date_minus_interval_stays_a_date",
+        "SELECT order_id, order_date - INTERVAL '7' DAY, order_date + INTERVAL '1' MONTH FROM orders "
+        "WHERE order_id <= 3",
+        lambda L: [
+            (o["order_id"], o["order_date"] - timedelta(days=7), _add_month(o["order_date"])) for o in L.order_rows[:3]
+        ],
+        False,
+    ),
+    (
+        "any_all_none_match",
+        "SELECT order_id, any_match(items, x -> x.quantity >= 4), all_match(items, x -> x.quantity >= 2), "
+        "none_match(items, x -> x.sku = 'SKU-1') FROM orders WHERE order_id <= 30",
+        lambda L: [
+            (
+                o["order_id"],
+                any(i["quantity"] >= 4 for i in o["items"]),
+                all(i["quantity"] >= 2 for i in o["items"]),
+                not any(i["sku"] == "SKU-1" for i in o["items"]),
+            )
+            for o in L.order_rows[:30]
+        ],
+        False,
+    ),
+    (
+        "map_agg_and_element_at",
+        "SELECT element_at(m, 'web'), element_at(m, 'app') FROM "
+        "(SELECT map_agg(channel, n) AS m FROM (SELECT channel, count(*) AS n FROM orders GROUP BY channel))",
+        lambda L: [(int((L.orders.channel == "web").sum()), int((L.orders.channel == "app").sum()))],
+        True,
+    ),
+    (
+        "json_size_and_array_contains",
+        "SELECT event_id, json_size(payload, '$.tags'), json_array_contains(json_extract(payload, '$.tags'), 't2') "
+        "FROM events WHERE event_id <= 8",
+        lambda L: [
+            (e["event_id"], len(json.loads(e["payload"])["tags"]), "t2" in json.loads(e["payload"])["tags"])
+            for e in L.event_rows[:8]
+        ],
+        False,
+    ),
+    (
+        "url_functions_and_printf_format",
+        "SELECT url_extract_host(u), url_extract_path(u), url_extract_parameter(u, 'q'), format('%s=%d', 'n', 7) "
+        "FROM (VALUES 'https://shop.example.com/p/42?q=mug%20blue&x=1') AS t(u)",
+        lambda L: [("shop.example.com", "/p/42", "mug blue", "n=7")],
+        True,
+    ),
+    (
+        "every_and_bool_or",
+        "SELECT segment, every(marketing_opt_in), bool_or(marketing_opt_in) FROM customers GROUP BY segment",
+        lambda L: rows_of(
+            L.customers.groupby("segment")
+            .agg(a=("marketing_opt_in", "all"), b=("marketing_opt_in", "any"))
+            .reset_index()
+        ),
+        False,
+    ),
 ]
+
+
+def _add_month(d: date) -> date:
+    import calendar
+
+    year, month = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
+    return d.replace(year=year, month=month, day=min(d.day, calendar.monthrange(year, month)[1]))
 
 
 @pytest.fixture(scope="module")

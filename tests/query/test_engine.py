@@ -20,23 +20,18 @@ def lake_copy(query_lake, tmp_path):
     """A private copy of the test lake, for tests that change the catalog."""
     root = tmp_path / "lake"
     shutil.copytree(query_lake.root, root)
-    from batchlake.catalog import LocalCatalog
+    from batchlake_core.catalog import LocalCatalog
     from batchlake_core.layout import Lake
 
     catalog = LocalCatalog(root / "catalog" / "glue_catalog.sqlite")
     # locations in the copied catalog still point at the original lake: rewrite them
-    for table in catalog.list_tables("batchlake"):
-        table_input = {k: v for k, v in table.items() if k != "DatabaseName"}
-        sd = table_input["StorageDescriptor"]
-        sd["Location"] = sd["Location"].replace(str(query_lake.root), str(root))
-        catalog.upsert_table("batchlake", table_input)
-        parts = []
-        for p in catalog.get_partitions("batchlake", table["Name"]):
-            p = {k: v for k, v in p.items() if k not in ("DatabaseName", "TableName")}
-            p["StorageDescriptor"]["Location"] = p["StorageDescriptor"]["Location"].replace(
-                str(query_lake.root), str(root)
-            )
-            parts.append(p)
+    old, new = str(query_lake.root), str(root)
+    for table in catalog.list_tables("batchlake"):  # a table read back is a valid TableInput again
+        table["StorageDescriptor"]["Location"] = table["StorageDescriptor"]["Location"].replace(old, new)
+        catalog.upsert_table("batchlake", table)
+        parts = catalog.get_partitions("batchlake", table["Name"])
+        for p in parts:
+            p["StorageDescriptor"]["Location"] = p["StorageDescriptor"]["Location"].replace(old, new)
         catalog.add_partitions("batchlake", table["Name"], parts)
     engine = DuckDBQueryEngine(Lake.local(root), catalog)
     yield root, catalog, engine
@@ -146,8 +141,8 @@ def test_external_table_msck_repair_and_add_partition(lake_copy):
 def test_raw_json_table_from_the_crawler_is_queryable(tmp_path):
     import gzip
 
-    from batchlake.catalog import LocalCatalog
     from batchlake.crawler import crawl_raw
+    from batchlake_core.catalog import LocalCatalog
     from batchlake_core.contract import load_contract
     from batchlake_core.layout import MANIFEST_NAME, Lake
 
@@ -172,10 +167,16 @@ def test_raw_json_table_from_the_crawler_is_queryable(tmp_path):
 
 
 def test_unknown_table_names_the_tables_that_exist(query_lake):
+    results = Path(query_lake.lake.athena_results())
+    before = set(results.glob("*.metadata.json"))
     with DuckDBQueryEngine(query_lake.lake, query_lake.catalog) as engine, pytest.raises(QueryError) as info:
         run_query("SELECT * FROM order", engine=engine)
     message = str(info.value)
     assert "table order does not exist" in message and "tables: customers, " in message and "orders" in message
+    (failed,) = set(results.glob("*.metadata.json")) - before  # recorded as FAILED, like Athena; no CSV
+    meta = json.loads(failed.read_text())
+    assert meta["Status"]["State"] == "FAILED" and meta["Status"]["StateChangeReason"] == message
+    assert not Path(str(failed).removesuffix(".metadata.json")).exists()
 
 
 def test_syntax_error_gives_the_position(query_lake):
@@ -247,3 +248,38 @@ def test_cli_json_output_and_errors(query_lake, tmp_path, capsys, monkeypatch):
 
     code, out, err = _cli(capsys, monkeypatch, "query", "--lake", root, "--sql", "SELECT 1 AS one", "--output", "csv")
     assert code == 0 and out == "one\n1\n"
+
+
+def test_a_file_with_several_statements_returns_the_last_result(lake_copy):
+    _root, catalog, engine = lake_copy
+    sql = """
+        CREATE OR REPLACE VIEW paid_orders AS SELECT order_id, total_amount FROM orders WHERE status = 'paid';
+        SELECT count(*) AS n FROM paid_orders;
+    """
+    result = run_query(sql, engine=engine)
+    assert result.columns == ["n"] and result.rows[0][0] > 0
+    assert catalog.get_table("batchlake", "paid_orders")["TableType"] == "VIRTUAL_VIEW"
+
+
+def test_engine_for_environment_picks_duckdb_locally(tmp_path):
+    from batchlake.environment import local_environment
+    from batchlake.query import engine_for_environment
+
+    engine = engine_for_environment(local_environment(tmp_path / "lake"))
+    try:
+        assert isinstance(engine, DuckDBQueryEngine)
+        assert run_query("SELECT 1 AS one", engine=engine).rows == [(1,)]
+    finally:
+        engine.close()
+
+
+def test_show_and_describe_answer_from_the_catalog(query_lake):
+    with DuckDBQueryEngine(query_lake.lake, query_lake.catalog) as engine:
+        tables = [r[0] for r in run_query("SHOW TABLES", engine=engine).rows]
+        partitions = run_query("SHOW PARTITIONS customers", engine=engine).rows
+        described = run_query("DESCRIBE orders", engine=engine)
+    assert {"orders", "customers"} <= set(tables)
+    years = sorted({c["signup_date"].year for c in query_lake.customer_rows})
+    assert partitions == [(f"signup_year={y}",) for y in years]
+    assert described.rows[0] == ("order_id", "bigint", "")
+    assert described.rows[-1] == ("order_date", "date", "partition key")

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from batchlake_core.catalog import Catalog
+from batchlake_core.catalog.tables import RAW_PARTITION_KEYS, crawled_table_input, folder, partition_input
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import MANIFEST_NAME, Lake, raw_table_name
 from batchlake_core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, split_s3_uri, store_for
 
-from batchlake.catalog import Catalog
-from batchlake.catalog.tables import RAW_PARTITION_KEYS, crawled_table_input, folder, partition_input
 from batchlake.errors import UserError
 
 SAMPLE_RECORDS_PER_FILE = 1000  # like Glue, infer from the head of each file, never from all of it

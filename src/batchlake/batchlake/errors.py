@@ -1,7 +1,8 @@
-"""Errors a user can cause. The CLI prints them as one line and exits non-zero, never a traceback."""
+"""Errors a user can cause. The CLI prints them as one line and exits non-zero, never a traceback.
 
+`UserError` lives in batchlake_core so that the packages shipped to AWS raise the same type.
+"""
 
-class UserError(Exception):
-    """Something the user can fix: the message names the problem and the fix."""
+from batchlake_core.errors import UserError
 
-    exit_code = 2
+__all__ = ["UserError"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 from batchlake_core import faults
+from batchlake_core.catalog.tables import register_processed_partitions
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import new_run_id
 from batchlake_ingest.errors import IngestError
@@ -28,12 +29,11 @@ from batchlake_transforms.publish import resume_publish
 from batchlake_transforms.report import RunSummary
 from rich.console import Console
 
-from batchlake.catalog.tables import processed_partition_input, processed_table_input
 from batchlake.console import make_console
 from batchlake.crawler import crawl_raw
 from batchlake.environment import Environment
 from batchlake.errors import UserError
-from batchlake.query import DuckDBQueryEngine
+from batchlake.query import engine_for_environment
 
 PACKAGES = ("batchlake-core", "batchlake-ingest", "batchlake-transforms", "batchlake")
 
@@ -154,17 +154,12 @@ class PipelineRunner:
         finally:
             summary.stage_seconds[name] = round(time.perf_counter() - start, 3)
 
-    def _register_partitions(self, contract: DatasetContract, partitions: list[dict[str, str]]) -> None:
-        location = self.env.lake.processed_dataset(contract.dataset)
-        self.env.catalog.upsert_table(self.env.database, processed_table_input(contract, location))
-        inputs = [processed_partition_input(contract, location, values) for values in partitions]
-        self.env.catalog.add_partitions(self.env.database, contract.dataset, inputs)
-
     def _stages(self, contract: DatasetContract, summary: RunSummary) -> None:
         env, dataset = self.env, contract.dataset
 
         def register(partitions: list[dict[str, str]]) -> None:
-            self._register_partitions(contract, partitions)
+            location = env.lake.processed_dataset(dataset)
+            register_processed_partitions(env.catalog, env.database, contract, location, partitions)
 
         recovered = resume_publish(env.lake, env.store, dataset, register)
         if recovered:
@@ -213,27 +208,33 @@ class PipelineRunner:
         )
 
     def _query_stage(self, contract: DatasetContract, summary: RunSummary) -> None:
+        """Count the processed table, then run the dataset's SQL files like an analyst would."""
+        summary.processed_table_rows = self._processed_rows(contract.dataset)
         if not contract.sql or self.env.catalog.get_table(self.env.database, contract.dataset) is None:
             return
         with self._stage(summary, "query"):
-            summary.processed_table_rows = self._processed_rows(contract.dataset)
-            engine = DuckDBQueryEngine(self.env.lake, self.env.catalog, self.env.database)
-            for sql_file in contract.sql:
-                path = self.repo_root / sql_file
-                entry = {"file": sql_file}
-                try:
-                    result = engine.execute(path.read_text(encoding="utf-8"), origin=sql_file)
-                    entry |= {
-                        "query_id": result.query_id,
-                        "state": result.state,
-                        "rows": len(result.rows),
-                        "bytes_scanned": result.bytes_scanned,
-                        "output_location": result.output_location,
-                    }
-                except (OSError, UserError) as e:
-                    entry |= {"state": "FAILED", "rows": 0, "error": str(e)}
-                summary.queries.append(entry)
-                self.console.print(f"  {sql_file}: {entry['state']}, {entry['rows']} rows")
+            engine = engine_for_environment(self.env)
+            try:
+                for sql_file in contract.sql:
+                    summary.queries.append(self._run_sql_file(engine, sql_file))
+            finally:
+                engine.close()
+
+    def _run_sql_file(self, engine, sql_file: str) -> dict:
+        entry: dict = {"file": sql_file}
+        try:
+            result = engine.execute((self.repo_root / sql_file).read_text(encoding="utf-8"), origin=sql_file)
+            entry |= {
+                "query_id": result.query_id,
+                "state": result.state,
+                "rows": len(result.rows),
+                "bytes_scanned": result.bytes_scanned,
+                "output_location": result.output_location,
+            }
+        except (OSError, UserError) as e:
+            entry |= {"state": "FAILED", "rows": 0, "error": str(e)}
+        self.console.print(f"  {sql_file}: {entry['state']}, {entry['rows']} rows")
+        return entry
 
     def _write_report(self, summary: RunSummary) -> None:
         summary.finished_at = _now()

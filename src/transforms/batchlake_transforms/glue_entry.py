@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import yaml
 from batchlake_core.catalog import GlueCatalog
-from batchlake_core.catalog.tables import processed_partition_input, processed_table_input
+from batchlake_core.catalog.tables import register_processed_partitions
 from batchlake_core.contract import parse_contract
 from batchlake_core.layout import Lake, new_run_id
 from batchlake_core.storage import LocalObjectStore, S3ObjectStore, store_for
@@ -94,11 +94,7 @@ def main(argv: list[str] | None = None, glue_client=None) -> int:
     catalog = GlueCatalog(glue_client)
 
     def register(partitions: list[dict[str, str]]) -> None:
-        location = lake.processed_dataset(dataset)
-        catalog.upsert_table(database, processed_table_input(contract, location))
-        catalog.add_partitions(
-            database, dataset, [processed_partition_input(contract, location, p) for p in partitions]
-        )
+        register_processed_partitions(catalog, database, contract, lake.processed_dataset(dataset), partitions)
 
     summary = RunSummary(
         dataset=dataset,

@@ -19,15 +19,10 @@ class OutputFormat:
 
 def engine_for(env: str, lake: str | Path | None):
     """The query engine of an environment: DuckDB over the local catalog, or the workspace's Athena workgroup."""
-    from batchlake.environment import LOCAL, resolve_environment
-    from batchlake.query import AthenaQueryEngine, DuckDBQueryEngine
+    from batchlake.environment import resolve_environment
+    from batchlake.query import engine_for_environment
 
-    environment = resolve_environment(env, lake)
-    if env == LOCAL:
-        return DuckDBQueryEngine(environment.lake, environment.catalog, environment.database)
-    if not environment.athena_workgroup:
-        raise UserError(f"workspace {env!r} has no Athena workgroup in its terraform outputs: run `batchlake apply`")
-    return AthenaQueryEngine(environment.athena_workgroup, environment.database)
+    return engine_for_environment(resolve_environment(env, lake))
 
 
 def _print_table(result) -> None:
@@ -50,6 +45,7 @@ def _print_table(result) -> None:
         f"query id {result.query_id}, results {result.output_location}",
         style="dim",
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -2,8 +2,16 @@
 
 from batchlake.query.athena import AthenaQueryEngine
 from batchlake.query.duckdb_engine import DuckDBQueryEngine
-from batchlake.query.engine import QueryEngine, run_query
+from batchlake.query.engine import QueryEngine, engine_for_environment, run_query
 from batchlake.query.result import QueryResult
 from batchlake.query.transpile import QueryError
 
-__all__ = ["AthenaQueryEngine", "DuckDBQueryEngine", "QueryEngine", "QueryError", "QueryResult", "run_query"]
+__all__ = [
+    "AthenaQueryEngine",
+    "DuckDBQueryEngine",
+    "QueryEngine",
+    "QueryError",
+    "QueryResult",
+    "engine_for_environment",
+    "run_query",
+]

@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from batchlake_core.catalog import Catalog
+from batchlake_core.catalog.tables import PARQUET_FORMAT, folder, partition_input, storage_descriptor
 from batchlake_core.layout import Lake
 from batchlake_core.storage import store_for
 from sqlglot import exp
 
-from batchlake.catalog import Catalog
-from batchlake.catalog.tables import PARQUET_FORMAT, folder, partition_input, storage_descriptor
 from batchlake.query.engine import QueryEngine
+from batchlake.query.functions import create_statements
 from batchlake.query.result import QueryResult, store_result
 from batchlake.query.transpile import QueryError, parse_statements, to_duckdb
 from batchlake.query.types import duckdb_to_hive, duckdb_to_presto, hive_to_duckdb
@@ -89,8 +90,10 @@ class DuckDBQueryEngine(QueryEngine):
         self.con = duckdb.connect()
         for setting in SESSION_SETTINGS:
             self.con.execute(setting)
+        for macro in create_statements("main"):
+            self.con.execute(macro)
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(database)}")
-        self.con.execute(f"SET search_path = {_lit(database)}")
+        self.con.execute(f"SET search_path = {_lit(database + ',main')}")
         self.con.execute("SET enable_profiling = 'json'")
         self.con.execute(f"SET profiling_output = {_lit(self._profile)}")
         self.con.execute("SET profiling_mode = 'detailed'")
@@ -226,12 +229,18 @@ class DuckDBQueryEngine(QueryEngine):
         started = time.perf_counter()
         self.refresh()
         result = QueryResult(query_id=str(uuid.uuid4()), columns=[], rows=[], sql=sql, engine=self.engine_name)
-        handler = self._ddl_handler(statement)
-        if handler is not None:
-            result.statement_type = "DDL"
-            handler(statement, result)
-        else:
-            self._run_query(statement, result, origin)
+        try:
+            handler = self._ddl_handler(statement)
+            if handler is not None:
+                result.statement_type = "DDL"
+                handler(statement, result)
+            else:
+                self._run_query(statement, result, origin)
+        except QueryError as e:  # like Athena: the execution is recorded as FAILED, with its reason
+            result.state, result.state_change_reason = "FAILED", str(e)
+            result.elapsed_seconds = time.perf_counter() - started
+            store_result(self.store, self.lake.athena_results(), result, submitted, datetime.now(UTC))
+            raise
         result.elapsed_seconds = time.perf_counter() - started
         store_result(self.store, self.lake.athena_results(), result, submitted, datetime.now(UTC))
         return result
@@ -253,6 +262,10 @@ class DuckDBQueryEngine(QueryEngine):
                 return self._msck_repair
             if re.match(r"ALTER\s+TABLE\s+\S+\s+ADD\b", text, re.IGNORECASE):
                 return self._alter_add_partitions
+            if re.match(r"SHOW\s+(TABLES|PARTITIONS|COLUMNS)\b", text, re.IGNORECASE):
+                return self._show
+        if isinstance(statement, exp.Describe) and isinstance(statement.this, exp.Table):
+            return self._describe_table
         if isinstance(statement, exp.Alter):
             return self._alter_add_partitions
         if isinstance(statement, exp.Insert | exp.Update | exp.Delete | exp.Merge):
@@ -361,11 +374,18 @@ class DuckDBQueryEngine(QueryEngine):
         if unknown:
             raise QueryError(f"partitioned_by names {unknown}, which the SELECT does not produce (columns: {names})")
         Path(location).mkdir(parents=True, exist_ok=True)
+        compression = str(props.get("write_compression") or props.get("parquet_compression") or "SNAPPY").upper()
+        if compression not in ("SNAPPY", "GZIP", "ZSTD", "LZ4", "NONE", "UNCOMPRESSED"):
+            raise QueryError(
+                f"write_compression {compression!r} is not supported for Parquet (SNAPPY, GZIP, ZSTD, LZ4)"
+            )
+        compression = "UNCOMPRESSED" if compression == "NONE" else compression
         if partitioned_by:
             target, options = location, f"FORMAT parquet, PARTITION_BY ({', '.join(_q(p) for p in partitioned_by)})"
             options += ", FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE true"
         else:
             target, options = f"{location}/part-00000.parquet", "FORMAT parquet"
+        options += f", COMPRESSION {compression}"
         Path(self._profile).unlink(missing_ok=True)
         self._duckdb(f"COPY ({result.engine_sql}) TO {_lit(target)} ({options})")
         result.bytes_scanned = self._bytes_scanned()
@@ -374,7 +394,12 @@ class DuckDBQueryEngine(QueryEngine):
         table = {
             "Name": name,
             "TableType": "EXTERNAL_TABLE",
-            "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE", "has_encrypted_data": "false"},
+            "Parameters": {
+                "classification": "parquet",
+                "EXTERNAL": "TRUE",
+                "has_encrypted_data": "false",
+                "parquet.compression": compression,
+            },
             "StorageDescriptor": storage_descriptor(data_columns, location, PARQUET_FORMAT),
             "PartitionKeys": [{"Name": p, "Type": duckdb_to_hive(types[p])} for p in partitioned_by],
         }
@@ -406,11 +431,11 @@ class DuckDBQueryEngine(QueryEngine):
         if location is None:
             raise QueryError(f"CREATE EXTERNAL TABLE {name} needs a LOCATION")
         if fmt == "PARQUET":
-            from batchlake.catalog.tables import PARQUET_FORMAT as chosen
+            from batchlake_core.catalog.tables import PARQUET_FORMAT as chosen
 
             params.setdefault("classification", "parquet")
         elif fmt in ("JSON", "TEXTFILE") or (fmt or "").endswith("JsonSerDe"):
-            from batchlake.catalog.tables import JSON_FORMAT as chosen
+            from batchlake_core.catalog.tables import JSON_FORMAT as chosen
 
             params.setdefault("classification", "json")
         else:
@@ -470,6 +495,42 @@ class DuckDBQueryEngine(QueryEngine):
         if new:
             self.catalog.add_partitions(db, table["Name"], new)
         return [p["Values"] for p in new]
+
+    def _show(self, statement: exp.Command, result: QueryResult) -> None:
+        """SHOW TABLES [IN db] | SHOW PARTITIONS t | SHOW COLUMNS IN t, answered from the catalog as Athena does."""
+        text = _command_text(statement)
+        m = re.match(r"SHOW\s+(TABLES|PARTITIONS|COLUMNS)\s*(?:(?:IN|FROM)\s+)?(\S+)?", text, re.IGNORECASE)
+        what, target = m.group(1).upper(), (m.group(2) or "").strip('`";')
+        if what == "TABLES":
+            db = target.lower() or self.database
+            result.columns = ["tab_name"]
+            result.rows = [(t["Name"],) for t in self.catalog.list_tables(db)]
+            return
+        if not target:
+            raise QueryError(
+                f"SHOW {what} needs a table name, e.g. SHOW {what} {'IN ' if what == 'COLUMNS' else ''}orders"
+            )
+        db, name = self._name(exp.to_table(target, dialect="athena"))
+        table = self._require(db, name)
+        if what == "PARTITIONS":
+            keys = [k["Name"] for k in table.get("PartitionKeys", [])]
+            result.columns = ["partition"]
+            result.rows = [
+                ("/".join(f"{k}={v}" for k, v in zip(keys, p["Values"], strict=True)),)
+                for p in self.catalog.get_partitions(db, name)
+            ]
+        else:
+            columns = table["StorageDescriptor"]["Columns"] + table.get("PartitionKeys", [])
+            result.columns = ["field"]
+            result.rows = [(c["Name"],) for c in columns]
+
+    def _describe_table(self, statement: exp.Describe, result: QueryResult) -> None:
+        db, name = self._name(statement.this)
+        table = self._require(db, name)
+        keys = table.get("PartitionKeys", [])
+        result.columns = ["col_name", "data_type", "comment"]
+        result.rows = [(c["Name"], c["Type"], c.get("Comment", "")) for c in table["StorageDescriptor"]["Columns"]]
+        result.rows += [(k["Name"], k["Type"], "partition key") for k in keys]
 
     def _alter_add_partitions(self, statement: exp.Expression, result: QueryResult) -> None:
         text = (

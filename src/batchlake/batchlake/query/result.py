@@ -25,6 +25,7 @@ class QueryResult:
     engine_sql: str = ""
     statement_type: str = "DML"
     engine: str = "duckdb"
+    state_change_reason: str | None = None
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
@@ -84,6 +85,7 @@ def metadata(result: QueryResult, submitted: datetime, completed: datetime) -> d
             "State": result.state,
             "SubmissionDateTime": submitted.isoformat(),
             "CompletionDateTime": completed.isoformat(),
+            **({"StateChangeReason": result.state_change_reason} if result.state_change_reason else {}),
         },
         "Statistics": {
             "DataScannedInBytes": result.bytes_scanned,
@@ -100,10 +102,11 @@ def metadata(result: QueryResult, submitted: datetime, completed: datetime) -> d
 
 
 def store_result(store: ObjectStore, results_root: str, result: QueryResult, submitted: datetime, completed: datetime):
-    """Write the CSV and its metadata under `results_root`; sets `result.output_location`."""
+    """Write the CSV (not for a failed query, as Athena) and its metadata; sets `result.output_location`."""
     uri = f"{results_root.rstrip('/')}/{result.query_id}.csv"
     result.output_location = uri
-    store.put_bytes(uri, to_csv(result).encode("utf-8"), "text/csv")
+    if result.state == "SUCCEEDED":
+        store.put_bytes(uri, to_csv(result).encode("utf-8"), "text/csv")
     body = json.dumps(metadata(result, submitted, completed), indent=2, default=json_default)
     store.put_bytes(uri + ".metadata.json", body.encode("utf-8"), "application/json")
     return uri

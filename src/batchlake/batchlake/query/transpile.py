@@ -149,22 +149,60 @@ def _is_date(node: exp.Expression, date_columns: frozenset[str]) -> bool:
         return node.to.this == exp.DataType.Type.DATE
     if isinstance(node, exp.CurrentDate | exp.Date | exp.TsOrDsToDate | exp.DateStrToDate):
         return True
-    if isinstance(node, exp.DateAdd | exp.DateSub):
+    if isinstance(node, exp.DateAdd | exp.DateSub | exp.Add | exp.Sub):
         return bool(node.meta.get("athena_date"))
+    if isinstance(node, exp.Literal | exp.Cast) and node.meta.get("athena_date"):
+        return True
     return isinstance(node, exp.Paren) and _is_date(node.this, date_columns)
 
 
 def _fix_date_add(date_columns: frozenset[str]):
     def fix(node: exp.Expression) -> exp.Expression:
-        if not isinstance(node, exp.DateAdd | exp.DateSub) or node.meta.get("athena_date"):
+        if node.meta.get("athena_date"):
             return node
-        unit = node.args.get("unit")
-        if unit is not None and unit.name.lower() in _DATE_UNITS and _is_date(node.this, date_columns):
+        if isinstance(node, exp.DateAdd | exp.DateSub):  # date_add('day', n, d)
+            unit = node.args.get("unit")
+            date_arg = node.this
+        elif isinstance(node, exp.Add | exp.Sub) and isinstance(node.expression, exp.Interval):  # d - INTERVAL '7' DAY
+            unit = node.expression.args.get("unit")
+            date_arg = node.this
+        else:
+            return node
+        if unit is not None and unit.name.lower() in _DATE_UNITS and _is_date(date_arg, date_columns):
             node.meta["athena_date"] = True
             return exp.Cast(this=node, to=exp.DataType.build("DATE"))
         return node
 
     return fix
+
+
+# --- functions with lambda arguments DuckDB names differently -----------------------------------
+
+
+def _fix_format(node: exp.Expression) -> exp.Expression:
+    """Athena's format() takes Java/printf patterns (%s, %d); DuckDB's format() takes {}: use printf."""
+    format_node = getattr(exp, "Format", None)
+    if format_node is not None and isinstance(node, format_node):
+        return exp.Anonymous(this="PRINTF", expressions=[node.this.copy(), *[e.copy() for e in node.expressions]])
+    return node
+
+
+def _fix_match_functions(node: exp.Expression) -> exp.Expression:
+    """any_match / all_match / none_match(array, x -> predicate) as counts of list_filter."""
+    if not isinstance(node, exp.Anonymous) or node.name.lower() not in ("any_match", "all_match", "none_match"):
+        return node
+    if len(node.expressions) != 2:
+        return node
+    array, predicate = node.expressions
+    matching = exp.Anonymous(
+        this="LEN", expressions=[exp.Anonymous(this="LIST_FILTER", expressions=[array.copy(), predicate.copy()])]
+    )
+    name = node.name.lower()
+    if name == "any_match":
+        return exp.GT(this=matching, expression=exp.Literal.number(0))
+    if name == "none_match":
+        return exp.EQ(this=matching, expression=exp.Literal.number(0))
+    return exp.EQ(this=matching, expression=exp.Anonymous(this="LEN", expressions=[array.copy()]))
 
 
 # --- UNNEST ... AS t(a, b) -----------------------------------------------------------------------
@@ -235,6 +273,8 @@ def to_duckdb(statement: exp.Expression, date_columns: frozenset[str] = frozense
     tree = tree.transform(_fix_java_date_functions)
     tree = tree.transform(_fix_unnest)
     tree = tree.transform(_fix_date_trunc)
+    tree = tree.transform(_fix_match_functions)
+    tree = tree.transform(_fix_format)
     tree = tree.transform(_fix_date_add(date_columns))
     try:
         return tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)

@@ -8,10 +8,13 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import processed_table_name
+
+if TYPE_CHECKING:
+    from batchlake_core.catalog.base import Catalog
 
 PARQUET_FORMAT = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
@@ -149,3 +152,13 @@ def crawled_table_input(
         "StorageDescriptor": sd,
         "PartitionKeys": partition_keys,
     }
+
+
+def register_processed_partitions(
+    catalog: Catalog, database: str, contract: DatasetContract, location: str, partitions: list[dict[str, str]]
+) -> None:
+    """Create or update the processed table, then add (or update) the given partitions — the publish step's
+    catalog half, the same locally and on AWS Glue."""
+    catalog.upsert_table(database, processed_table_input(contract, location))
+    inputs = [processed_partition_input(contract, location, values) for values in partitions]
+    catalog.add_partitions(database, processed_table_name(contract.dataset), inputs)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from batchlake.catalog.base import Catalog, CatalogError, normalize_partition, normalize_table
+from batchlake_core.catalog.base import (
+    Catalog,
+    CatalogError,
+    as_partition_input,
+    as_table_input,
+    normalize_partition,
+    normalize_table,
+)
 
 _BATCH_CREATE = 100  # BatchCreatePartition limit
 _BATCH_DELETE = 25  # BatchDeletePartition limit
@@ -76,6 +83,7 @@ class GlueCatalog(Catalog):
     def upsert_table(self, database: str, table_input: dict[str, Any]) -> None:
         from botocore.exceptions import ClientError
 
+        table_input = as_table_input(table_input)
         try:
             if self.get_table(database, table_input["Name"]) is None:
                 self.glue.create_table(DatabaseName=database, TableInput=table_input, **self._catalog)
@@ -113,6 +121,7 @@ class GlueCatalog(Catalog):
     def add_partitions(self, database: str, table: str, partition_inputs: list[dict[str, Any]]) -> None:
         from botocore.exceptions import ClientError
 
+        partition_inputs = [as_partition_input(p) for p in partition_inputs]
         existing: list[dict[str, Any]] = []
         for i in range(0, len(partition_inputs), _BATCH_CREATE):
             batch = partition_inputs[i : i + _BATCH_CREATE]
@@ -129,17 +138,22 @@ class GlueCatalog(Catalog):
                     msg = err["ErrorDetail"].get("ErrorMessage", "")
                     raise CatalogError(f"Glue BatchCreatePartition failed for {err['PartitionValues']}: {code}: {msg}")
                 existing.append(by_values[tuple(err["PartitionValues"])])
-        for p in existing:  # idempotent: a partition that is already there gets the new definition
+        # idempotent: partitions that already exist get the new definition (BatchUpdatePartition, 100 per call)
+        for i in range(0, len(existing), _BATCH_CREATE):
+            batch = existing[i : i + _BATCH_CREATE]
+            entries = [{"PartitionValueList": p["Values"], "PartitionInput": p} for p in batch]
             try:
-                self.glue.update_partition(
-                    DatabaseName=database,
-                    TableName=table,
-                    PartitionValueList=p["Values"],
-                    PartitionInput=p,
-                    **self._catalog,
+                resp = self.glue.batch_update_partition(
+                    DatabaseName=database, TableName=table, Entries=entries, **self._catalog
                 )
             except ClientError as e:
-                raise self._fail("UpdatePartition", e) from None
+                raise self._fail("BatchUpdatePartition", e) from None
+            for err in resp.get("Errors", []):
+                detail = err.get("ErrorDetail", {})
+                raise CatalogError(
+                    f"Glue BatchUpdatePartition failed for {err.get('PartitionValueList')}: "
+                    f"{detail.get('ErrorCode')}: {detail.get('ErrorMessage', '')}"
+                )
 
     def delete_partitions(self, database: str, table: str, values_list: list[list[str]]) -> None:
         from botocore.exceptions import ClientError

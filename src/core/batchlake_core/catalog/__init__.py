@@ -1,8 +1,8 @@
 """Glue-shaped catalog: `GlueCatalog` on AWS, `LocalCatalog` (SQLite) on a laptop; same payloads both ways."""
 
-from batchlake.catalog.base import Catalog, CatalogError
-from batchlake.catalog.glue import GlueCatalog
-from batchlake.catalog.local import LocalCatalog
+from batchlake_core.catalog.base import Catalog, CatalogError
+from batchlake_core.catalog.glue import GlueCatalog
+from batchlake_core.catalog.local import LocalCatalog
 
 __all__ = ["Catalog", "CatalogError", "GlueCatalog", "LocalCatalog", "local_catalog_path"]
 

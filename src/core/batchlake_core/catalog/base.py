@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from functools import cache
 from typing import Any
 
-from batchlake.errors import UserError
+from batchlake_core.errors import UserError
 
 
 class CatalogError(UserError):
@@ -59,8 +59,13 @@ def normalize_partition(partition: dict[str, Any], database: str, table: str) ->
     return out
 
 
-def values_key(values: list[str]) -> tuple[str, ...]:
-    return tuple(values)
+def as_table_input(table: dict[str, Any]) -> dict[str, Any]:
+    """A table read back from a catalog (with `DatabaseName`) is accepted as a TableInput again."""
+    return {k: v for k, v in table.items() if k != "DatabaseName"}
+
+
+def as_partition_input(partition: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in partition.items() if k not in ("DatabaseName", "TableName")}
 
 
 class Catalog(ABC):

@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from batchlake.catalog.base import (
+from batchlake_core.catalog.base import (
     Catalog,
     CatalogError,
+    as_partition_input,
+    as_table_input,
     normalize_partition,
     normalize_table,
     validate_input,
@@ -86,6 +88,7 @@ class LocalCatalog(Catalog):
             return [normalize_table(json.loads(r[0]), database.lower()) for r in rows]
 
     def upsert_table(self, database: str, table_input: dict[str, Any]) -> None:
+        table_input = as_table_input(table_input)
         validate_input("TableInput", table_input)
         database = database.lower()
         body = copy.deepcopy(table_input)
@@ -116,6 +119,7 @@ class LocalCatalog(Catalog):
 
     def add_partitions(self, database: str, table: str, partition_inputs: list[dict[str, Any]]) -> None:
         database, table = database.lower(), table.lower()
+        partition_inputs = [as_partition_input(p) for p in partition_inputs]
         for p in partition_inputs:
             validate_input("PartitionInput", p)
         with self._connect() as con:
