@@ -12,10 +12,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from batchlake_core.catalog import Catalog, GlueCatalog, LocalCatalog
 from batchlake_core.layout import Lake
 from batchlake_core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
-from batchlake.catalog import Catalog, GlueCatalog, LocalCatalog
 from batchlake.errors import UserError
 
 LOCAL = "local"
