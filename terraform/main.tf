@@ -148,6 +148,7 @@ module "glue_pipeline" {
   kms_key_arn                 = module.data_lake.kms_key_arn
   security_configuration_name = module.glue_catalog.security_configuration_name
   schedules_enabled           = var.schedules_enabled
+  ingest_runtime              = var.ingest_runtime
   transform                   = var.transform
   log_retention_in_days       = var.log_retention_in_days
 

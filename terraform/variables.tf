@@ -29,6 +29,12 @@ variable "schedules_enabled" {
   default     = true
 }
 
+variable "ingest_runtime" {
+  description = "Runtime of the ingest jobs: glueetl (Glue 5.0, Python 3.11, what the wheels require) or pythonshell (Python 3.9); see docs/decisions/0405."
+  type        = string
+  default     = "glueetl"
+}
+
 variable "transform" {
   description = "Spark transform job sizing for every dataset."
   type = object({

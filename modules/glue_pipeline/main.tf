@@ -2,11 +2,13 @@
 # schedule -> ingest -> raw crawler -> transform. Jobs run pinned artifact versions from the artifacts bucket.
 
 locals {
+  ingest_is_shell  = var.ingest_runtime == "pythonshell"
   ingest_wheels    = join(",", var.ingest_artifacts.wheel_uris)
   transform_wheels = join(",", var.transform_artifacts.wheel_uris)
 }
 
 resource "aws_cloudwatch_log_group" "transform" {
+  # checkov:skip=CKV_AWS_338:Retention is chosen per workspace (log_retention_in_days: prod keeps 365 days, dev 14).
   for_each = var.datasets
 
   name              = "/aws-glue/${var.name_prefix}/transform-${each.key}"
@@ -21,14 +23,17 @@ resource "aws_glue_job" "ingest" {
   name                   = "${var.name_prefix}-ingest-${each.key}"
   description            = "Ingest ${each.key} from its REST API into the raw zone (batchlake-ingest)"
   role_arn               = var.ingest_role_arn
-  max_capacity           = var.ingest_max_capacity
+  max_capacity           = local.ingest_is_shell ? var.ingest_max_capacity : null
+  glue_version           = local.ingest_is_shell ? null : "5.0"
+  worker_type            = local.ingest_is_shell ? null : "G.1X"
+  number_of_workers      = local.ingest_is_shell ? null : 2
   timeout                = var.ingest_timeout_in_minutes
   max_retries            = var.ingest_max_retries
   security_configuration = var.security_configuration_name
 
   command {
-    name            = "pythonshell"
-    python_version  = "3.9"
+    name            = var.ingest_runtime
+    python_version  = local.ingest_is_shell ? "3.9" : "3"
     script_location = var.ingest_artifacts.script_uri
   }
 
@@ -36,15 +41,18 @@ resource "aws_glue_job" "ingest" {
     max_concurrent_runs = 1 # one run at a time per dataset: the cursor is per dataset
   }
 
-  default_arguments = {
-    "--dataset"        = each.key
-    "--contract_uri"   = each.value.contract_uri
-    "--raw_bucket"     = var.raw_bucket_name
-    "--kms_key_arn"    = var.kms_key_arn
-    "--extra-py-files" = local.ingest_wheels
-    "--job-language"   = "python"
+  default_arguments = merge({
+    "--dataset"      = each.key
+    "--contract_uri" = each.value.contract_uri
+    "--raw_bucket"   = var.raw_bucket_name
+    "--kms_key_arn"  = var.kms_key_arn
+    "--job-language" = "python"
+    }, local.ingest_is_shell ? {
+    "--extra-py-files" = local.ingest_wheels # Python shell installs the .whl files listed here
     "library-set"      = "analytics"
-  }
+    } : {
+    "--additional-python-modules" = local.ingest_wheels
+  })
 
   tags = merge(var.tags, { "batchlake:dataset" = each.key, "batchlake:component" = "ingest" })
 }

@@ -68,8 +68,19 @@ variable "transform_artifacts" {
   })
 }
 
+variable "ingest_runtime" {
+  description = "Runtime of the ingest jobs: glueetl (Glue 5.0, Python 3.11, 2 G.1X workers; Spark unused) or pythonshell (Python 3.9, 1/16 DPU: only for wheels that support Python 3.9). See docs/decisions/0405."
+  type        = string
+  default     = "glueetl"
+
+  validation {
+    condition     = contains(["pythonshell", "glueetl"], var.ingest_runtime)
+    error_message = "ingest_runtime must be pythonshell or glueetl."
+  }
+}
+
 variable "ingest_max_capacity" {
-  description = "DPUs of the Python shell ingest job: 0.0625 or 1."
+  description = "DPUs of a Python shell ingest job: 0.0625 or 1 (ignored for glueetl)."
   type        = number
   default     = 0.0625
 

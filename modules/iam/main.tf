@@ -61,7 +61,7 @@ locals {
   }
 
   policies = {
-    ingest = [
+    ingest = concat([
       local.list_bucket.raw,
       {
         Sid      = "WriteRawAndState"
@@ -70,7 +70,12 @@ locals {
         Resource = ["${var.raw_bucket_arn}/raw/*", "${var.raw_bucket_arn}/state/*"]
       },
       local.read_artifacts, local.kms_use, local.glue_logs, local.glue_metrics,
-    ]
+      ], length(var.source_secret_arns) == 0 ? [] : [{
+        Sid      = "ReadSourceApiSecrets"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = var.source_secret_arns
+    }])
     crawler = [
       local.list_bucket.raw_only,
       {

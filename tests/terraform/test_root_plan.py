@@ -57,6 +57,7 @@ def plans(tmp_path_factory: pytest.TempPathFactory, terraform_env: dict[str, str
     tree = copy_tree(tmp_path_factory.mktemp("root"))
     cut_newer_arguments(tree)
     write_fake_manifest(tree / "dist")
+    _PLANNED_TREE["dist"] = str(tree / "dist")
     for module in ("data_lake", "artifacts"):
         shutil.copytree(STANDINS / module, tree / "standins" / module)
         shutil.copyfile(REPO / "modules" / module / "variables.tf", tree / "standins" / module / "variables.tf")
@@ -107,13 +108,20 @@ def test_every_dataset_gets_its_pipeline(plans: dict[str, dict], workspace: str)
         assert crawler["security_configuration"] == f"{prefix}-glue"
 
         ingest = resources[f'module.glue_pipeline.aws_glue_job.ingest["{dataset}"]']
-        assert ingest["command"][0]["name"] == "pythonshell"
+        assert ingest["command"][0]["name"] == "glueetl"  # Python 3.11, as the wheels require (ADR 0405)
+        assert ingest["glue_version"] == "5.0"
         args = ingest["default_arguments"]
         assert args["--dataset"] == dataset
         assert {"--contract_uri", "--raw_bucket", "--kms_key_arn"} <= set(args)
         assert args["--contract_uri"].endswith(f"/{dataset}.yaml")
         assert "/artifacts/contracts/" in args["--contract_uri"]
-        assert "batchlake_ingest-0.1.0-py3-none-any.whl" in args["--extra-py-files"]
+        assert [w.rsplit("/", 1)[1] for w in args["--additional-python-modules"].split(",")] == [
+            "batchlake_core-0.1.0-py3-none-any.whl",
+            "batchlake_ingest-0.1.0-py3-none-any.whl",
+        ]
+        assert ingest["command"][0]["script_location"].endswith(
+            "/batchlake-ingest/0.1.0/" + _sha16("batchlake-ingest", "script") + "/glue_entry.py"
+        )
 
         transform = resources[f'module.glue_pipeline.aws_glue_job.transform["{dataset}"]']
         assert transform["glue_version"] == "5.0"
@@ -157,6 +165,14 @@ def test_every_dataset_gets_its_pipeline(plans: dict[str, dict], workspace: str)
 
     named = [a for a in resources if a.startswith("module.athena.aws_athena_named_query.this[")]
     assert len(named) == sum(len(c.get("sql", [])) for c in CONTRACTS.values())
+
+
+def _sha16(name: str, kind: str) -> str:
+    manifest = json.loads((Path(_PLANNED_TREE["dist"]) / "manifest.json").read_text())["artifacts"]
+    return next(a["sha256"][:16] for a in manifest if a["name"] == name and a["kind"] == kind)
+
+
+_PLANNED_TREE: dict[str, str] = {}
 
 
 def _account(workspace: str) -> str:
