@@ -61,6 +61,8 @@ class FakeApi:
         self.config = ApiConfig()
         self.requests: list[dict[str, Any]] = []
         self.tokens_issued: list[str] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.lock = threading.Lock()
         api = self
 
@@ -71,7 +73,14 @@ class FakeApi:
                 pass
 
             def do_GET(self) -> None:
-                api.handle(self)
+                with api.lock:
+                    api.in_flight += 1
+                    api.max_in_flight = max(api.max_in_flight, api.in_flight)
+                try:
+                    api.handle(self)
+                finally:
+                    with api.lock:
+                        api.in_flight -= 1
 
             def do_POST(self) -> None:
                 api.handle_token(self)

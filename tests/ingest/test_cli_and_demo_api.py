@@ -11,7 +11,7 @@ import orjson
 import pytest
 import typer
 import yaml
-from batchlake_core.contract import load_contract
+from batchlake_core.contract import load_contract, parse_contract
 from batchlake_core.layout import Lake
 from batchlake_ingest.pipeline import ingest_dataset
 from typer.testing import CliRunner
@@ -93,3 +93,30 @@ def test_shipped_contracts_ingest_the_demo_api_completely_and_incrementally(tmp_
             assert first.records == total == len({r[key] for r in records})
             second = ingest_dataset(contract, lake, "r2", progress=False)
             assert second.records == 0 and second.cursor_after == first.cursor_after
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("params", "paginator"),
+    [
+        ({"limit": 500, "paginate": "cursor"}, {"type": "cursor", "cursor_path": "meta.next_cursor"}),
+        ({"per_page": 500}, {"type": "next_url", "next_url_path": "links.next"}),
+        ({"per_page": 500}, {"type": "link_header"}),
+    ],
+)
+def test_demo_api_token_paginators_with_5xx_bursts(tmp_path: Path, params: dict, paginator: dict) -> None:
+    """The sequential styles against the demo API while it answers every third request with a 5xx burst."""
+    data = yaml.safe_load((REPO / "pipelines" / "orders.yaml").read_text())
+    with demo_api.DemoApiServer(orders=3_000, customers=100, error_rate=0.3, error_burst=2, fault_seed=7) as api:
+        data["source"].update(
+            base_url=api.url,
+            params=params,
+            paginator=paginator,
+            retry={"max_attempts": 8, "backoff_initial_seconds": 0.01, "backoff_max_seconds": 0.05},
+        )
+        contract = parse_contract(data, "orders.yaml")
+        lake = Lake.local(tmp_path / "lake")
+        result = ingest_dataset(contract, lake, "r1", progress=False)
+    ids = [r["order_id"] for r in read_raw(lake, "orders")]
+    assert len(ids) == len(set(ids)) == 3_000
+    assert result.pages == 6 and result.retries > 0

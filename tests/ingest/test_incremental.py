@@ -115,3 +115,18 @@ def test_tracker_window_is_bounded_while_records_arrive_sorted() -> None:
         "99999",
         [orjson.dumps([i, i]).decode() for i in sorted(range(99989, 100000), key=lambda i: orjson.dumps([i, i]))],
     )
+
+
+def test_rerun_with_a_committed_run_id_fetches_nothing(api: FakeApi, lake) -> None:
+    contract = make_contract(api.url, incremental=INCREMENTAL)
+    first = ingest_dataset(contract, lake, "r1", progress=False)
+    api.requests.clear()
+    again = ingest_dataset(contract, lake, "r1", progress=False)
+    assert again.already_committed and api.requests == []
+    assert (again.records, again.files, again.manifest_uri, again.cursor_after) == (
+        first.records,
+        first.files,
+        first.manifest_uri,
+        first.cursor_after,
+    )
+    assert len(committed_runs(lake)) == 1

@@ -14,9 +14,11 @@ from .conftest import make_contract, read_raw
 from .fake_api import FakeApi
 
 
-def test_page_number_with_total_pages_fetches_every_page_in_parallel_and_in_order(api: FakeApi, lake) -> None:
-    api.config.page_delays = {2: 0.3, 3: 0.2}  # later pages finish first; output order must not change
-    result = ingest_dataset(make_contract(api.url, concurrency=4), lake, "r1", progress=False)
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_page_number_with_total_pages_fetches_every_page_in_parallel_and_in_order(api, lake, concurrency) -> None:
+    api.config.page_delays = {p: 0.1 for p in range(2, 11)} | {2: 0.3, 3: 0.2}  # later pages finish first
+    result = ingest_dataset(make_contract(api.url, concurrency=concurrency), lake, "r1", progress=False)
+    assert api.max_in_flight == concurrency  # parallel, and never more than the contract allows
     assert read_raw(lake) == api.records
     assert (result.records, result.pages, result.files) == (95, 10, 1)
     pages = [int(r["query"]["page"]) for r in api.data_requests()]
@@ -32,8 +34,9 @@ def test_page_number_without_total_stops_at_the_empty_page(api: FakeApi, lake) -
     assert result.pages == 11
 
 
-def test_page_number_total_records_and_page_size_give_the_page_count(api: FakeApi, lake) -> None:
-    contract = make_contract(api.url, paginator={"type": "page_number", "total_path": "meta.total", "page_size": 10})
+@pytest.mark.parametrize("page_size", [{"page_size": 10}, {}])
+def test_page_number_total_records_give_the_page_count(api: FakeApi, lake, page_size) -> None:
+    contract = make_contract(api.url, paginator={"type": "page_number", "total_path": "meta.total", **page_size})
     ingest_dataset(contract, lake, "r1", progress=False)
     assert read_raw(lake) == api.records
     assert len(api.data_requests()) == 10

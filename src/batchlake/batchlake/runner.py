@@ -22,7 +22,6 @@ from batchlake_core import faults
 from batchlake_core.catalog.tables import register_processed_partitions
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import new_run_id
-from batchlake_ingest.errors import IngestError
 from batchlake_ingest.pipeline import ingest_dataset
 from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
 from batchlake_transforms.publish import resume_publish
@@ -138,7 +137,7 @@ class PipelineRunner:
             self.console.rule(f"[bold]{contract.dataset}[/] · run {summary.run_id}")
             try:
                 self._stages(contract, summary)
-            except (UserError, IngestError) as e:
+            except UserError as e:
                 summary.status, summary.reason = "failed", str(e)
                 self._write_report(summary)
                 raise UserError(f"{contract.dataset}: {e}") from None

@@ -36,6 +36,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def delete_prefix(self, prefix_uri: str) -> None: ...
 
+    @abstractmethod
+    def delete(self, uri: str) -> None:
+        """Delete one object; no error if it is not there."""
+
     def get_text(self, uri: str) -> str:
         return self.get_bytes(uri).decode("utf-8")
 
@@ -75,11 +79,10 @@ class LocalObjectStore(ObjectStore):
         return iter(sorted(str(p) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")))
 
     def delete_prefix(self, prefix_uri: str) -> None:
-        path = Path(prefix_uri)
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        shutil.rmtree(prefix_uri, ignore_errors=True)
+
+    def delete(self, uri: str) -> None:
+        Path(uri).unlink(missing_ok=True)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -136,6 +139,10 @@ class S3ObjectStore(ObjectStore):
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 yield f"s3://{bucket}/{obj['Key']}"
+
+    def delete(self, uri: str) -> None:
+        bucket, key = split_s3_uri(uri)
+        self.client.delete_object(Bucket=bucket, Key=key)
 
     def delete_prefix(self, prefix_uri: str) -> None:
         bucket = split_s3_uri(prefix_uri)[0]

@@ -12,7 +12,7 @@ from batchlake_core.contract import ApiKeyAuth, BasicAuth, BearerAuth, NoAuth, O
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from batchlake_ingest.errors import IngestError
-from batchlake_ingest.secret_refs import describe, redact, remember_secret, resolve_secret
+from batchlake_ingest.secret_refs import redact, remember_secret, resolve_secret
 
 
 class BearerTokenAuth(AuthBase):
@@ -118,6 +118,3 @@ def build_auth(spec: Any, timeout_seconds: float = 30.0, aws_session: Any = None
         secret = resolve_secret(spec.client_secret, aws_session)
         return OAuth2ClientCredentialsAuth(spec.token_url, spec.client_id, secret, spec.scope, timeout_seconds)
     raise IngestError(redact(f"unsupported auth type {getattr(spec, 'type', spec)!r}: use one the contract allows"))
-
-
-__all__ = ["build_auth", "describe"]

@@ -22,13 +22,14 @@ from batchlake_core.contract import RetrySpec, SourceSpec
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
+from batchlake_ingest import __version__
 from batchlake_ingest.auth import OAuth2ClientCredentialsAuth
 from batchlake_ingest.errors import IngestError
 from batchlake_ingest.paginators import _MISSING, PageRequest, find_path
 from batchlake_ingest.secret_refs import redact
 
 log = logging.getLogger(__name__)
-USER_AGENT = "batchlake-ingest/0.1.0"
+USER_AGENT = f"batchlake-ingest/{__version__}"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
@@ -212,7 +213,8 @@ class RestClient:
 
     def _get_once(self, request: PageRequest, where: str) -> requests.Response:
         self.rate_limiter.wait()
-        self.requests_made += 1
+        with self._sessions_lock:
+            self.requests_made += 1
         try:
             response = self._session().get(
                 request.url, params=request.params, auth=self.auth, timeout=self.source.timeout_seconds
@@ -231,8 +233,6 @@ class RestClient:
             raise _Unauthorized()
         if status >= 400:
             raise IngestError(f"{where}: HTTP {status} {response.reason}: {_fix_for(status)}")
-        if status >= 300:
-            raise IngestError(f"{where}: HTTP {status} redirect not followed: fix source.base_url or source.path")
         return response
 
 

@@ -1,13 +1,12 @@
 """Errors a user can cause while ingesting. Each message is one line naming the URL or page and the fix.
 
-`IngestError` deliberately does not derive from the CLI's `UserError`: this package must not import the CLI.
-The `batchlake ingest` command turns it into a `UserError` (one line, exit 2).
+`IngestError` is a `batchlake_core.errors.UserError`: the CLI prints it as one line and exits 2.
 """
 
 from __future__ import annotations
 
+from batchlake_core.errors import UserError
 
-class IngestError(Exception):
+
+class IngestError(UserError):
     """Something the user can fix (API unreachable, bad page, missing secret, HTTP 4xx): one line, no secrets."""
-
-    exit_code = 2

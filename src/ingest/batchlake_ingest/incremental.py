@@ -17,14 +17,15 @@ from batchlake_core.contract import IncrementalSpec
 
 from batchlake_ingest.errors import IngestError
 
+CursorKey = datetime | float | str
 
-def cursor_sort_key(value: Any) -> float | str:
-    """Order of cursor values: ISO-8601 timestamps by instant (naive = UTC), numbers by value, else as text."""
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a cursor value")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+
+def cursor_sort_key(value: Any) -> CursorKey:
+    """Order of cursor values: ISO-8601 timestamps by instant (naive = UTC), numbers by value, else as text.
+
+    Timestamps stay `datetime` objects (comparing them is cheap; `.timestamp()` would triple the cost per record).
+    """
+    if type(value) is str:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -32,9 +33,11 @@ def cursor_sort_key(value: Any) -> float | str:
                 return float(value)
             except ValueError:
                 return value
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.timestamp()
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a cursor value")
+    if isinstance(value, int | float):
+        return float(value)
     raise TypeError(f"{type(value).__name__} is not a cursor value")
 
 
@@ -43,16 +46,12 @@ def minus_seconds(value: str, seconds: int) -> str:
     if not seconds:
         return value
     key = cursor_sort_key(value)
+    if isinstance(key, datetime):
+        return (key - timedelta(seconds=seconds)).astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(key, str):
         raise IngestError(f"lookback_seconds needs a timestamp or numeric cursor, got {value!r}: set it to 0")
-    if isinstance(value, str):
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return str(int(key - seconds)) if float(key).is_integer() else str(key - seconds)
-        moved = datetime.fromtimestamp(key, UTC) - timedelta(seconds=seconds)
-        return moved.isoformat().replace("+00:00", "Z")
-    return str(key - seconds)
+    moved = key - seconds
+    return str(int(moved)) if moved.is_integer() else str(moved)
 
 
 @dataclass
@@ -84,9 +83,9 @@ class CursorTracker:
         self._seen = frozenset(previous.boundary_keys) if previous else frozenset()
         self._seen_until = cursor_sort_key(previous.value) if previous and self._seen else None
         # The cursor never moves back: the previous value is the floor of this run's maximum.
-        self.max_key: float | str | None = cursor_sort_key(previous.value) if previous else None
+        self.max_key: CursorKey | None = cursor_sort_key(previous.value) if previous else None
         self.max_value: str | None = previous.value if previous else None
-        self._window: dict[str, float | str] = {}
+        self._window: dict[str, CursorKey] = {}
         self._pruned_size = 0
         self.dropped = 0
         for key in self._seen:  # keys from the last run stay in the window while it covers them
@@ -106,7 +105,7 @@ class CursorTracker:
         field_name = self.spec.cursor_field
         try:
             values = [r[field_name] for r in records]
-            keys = [cursor_sort_key(v) for v in values]
+            keys = list(map(cursor_sort_key, values))
         except (KeyError, TypeError):
             bad = next(r for r in records if not _has_cursor(r, field_name))
             pk = {k: bad.get(k) for k in self.primary_key}
@@ -137,12 +136,14 @@ class CursorTracker:
                 self._remember(self._record_key(record, value), key)
         return kept
 
-    def _edge(self) -> float | str:
+    def _edge(self) -> CursorKey:
+        if isinstance(self.max_key, datetime):
+            return self.max_key - timedelta(seconds=self.lookback)
         if isinstance(self.max_key, str):
             return self.max_key  # text cursors have no lookback (minus_seconds refuses), only the exact edge
         return self.max_key - self.lookback
 
-    def _remember(self, key: str, sort_key: float | str) -> None:
+    def _remember(self, key: str, sort_key: CursorKey) -> None:
         self._window[key] = sort_key
         if len(self._window) > 2 * self._pruned_size + 1024:
             self._prune()

@@ -28,15 +28,19 @@ class JsonLogFormatter(logging.Formatter):
         return redact(orjson.dumps(line, default=str).decode())
 
 
-class RedactingFormatter(logging.Formatter):
+class TextLogFormatter(logging.Formatter):
+    """`LEVEL message key=value ...` for terminals, secrets blanked."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        fields = getattr(record, "fields", None) or {}
+        text = " ".join([super().format(record), *(f"{k}={v}" for k, v in fields.items())])
+        return redact(text)
 
 
 def configure_logging(json_lines: bool, level: int = logging.INFO, stream: Any = None) -> logging.Handler:
     """Send `batchlake_ingest` logs to `stream` (stderr) as JSON lines or plain text, secrets always blanked."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonLogFormatter() if json_lines else RedactingFormatter("%(levelname)s %(message)s"))
+    handler.setFormatter(JsonLogFormatter() if json_lines else TextLogFormatter("%(levelname)s %(message)s"))
     logger = logging.getLogger("batchlake_ingest")
     for old in [h for h in logger.handlers if getattr(h, "_batchlake_ingest", False)]:
         logger.removeHandler(old)

@@ -100,7 +100,8 @@ class SinglePagePaginator(BasePaginator):
 
 
 class PageNumberPaginator(BasePaginator):
-    """`?page=N`. Stops at an empty page, at `total_pages_path`, or at `total_path` records / page size."""
+    """`?page=N`. Stops at an empty page, at `total_pages_path`, or at `total_path` records / page size
+    (`page_size`, else the length of the first page)."""
 
     def __init__(
         self,
@@ -126,8 +127,11 @@ class PageNumberPaginator(BasePaginator):
         if self.last_page is None:
             total_pages = _number(body, self.total_pages_path, "total pages")
             total = _number(body, self.total_path, "total")
-            if total_pages is None and total is not None and self.page_size:
-                total_pages = math.ceil(total / int(self.page_size))
+            if total_pages is None and total is not None:
+                # without page_size, the first page's length is the page size: if it is shorter than the
+                # API's page size it is also the last page, and ceil(total / len) is then 1 as well
+                size = int(self.page_size) if self.page_size else len(data)
+                total_pages = math.ceil(total / size) if size else 0
             if total_pages is not None:
                 self.last_page = self.base_page + total_pages - 1
             if self.maximum_page is not None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from batchlake_ingest.paginators import BasePaginator, PageRequest, create_pagin
 from batchlake_ingest.progress import make_progress
 from batchlake_ingest.secret_refs import redact
 from batchlake_ingest.state import IngestState
-from batchlake_ingest.writer import RawWriter
+from batchlake_ingest.writer import PartFile, RawWriter
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +66,24 @@ def _iso(ts: datetime) -> str:
     return ts.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def iter_pages(client: RestClient, paginator: BasePaginator, request: PageRequest, concurrency: int) -> Iterator[Page]:
+def iter_pages(
+    client: RestClient,
+    paginator: BasePaginator,
+    request: PageRequest,
+    concurrency: int,
+    on_plan: Callable[[int], None] | None = None,
+) -> Iterator[Page]:
     """Pages in order. After the first page, if the paginator can list every remaining request (known page count
-    or total), they are fetched `concurrency` at a time and still yielded in order; else one after the other."""
+    or total), they are fetched `concurrency` at a time and still yielded in order (and `on_plan` learns the page
+    count); else one after the other."""
     paginator.init_request(request)
     page = client.fetch(request, 1)
     paginator.update_state(page.response, page.records, page.body)
     yield page
     planned = paginator.planned_requests(request)
     if planned is not None:
+        if on_plan is not None:
+            on_plan(1 + len(planned))
         yield from _fetch_in_order(client, planned, concurrency)
         return
     number = 1
@@ -159,15 +168,14 @@ def ingest_dataset(
     client = RestClient(source, auth, base_url)
     source_url = safe_url(client.url)
 
-    ingest_date = started_at.date().isoformat()
-    run_uri = lake.raw_run(contract.dataset, ingest_date, run_id)
-    manifest_uri = f"{run_uri}/{MANIFEST_NAME}"
-    if store.exists(manifest_uri):
-        return _committed_result(store, contract, run_id, manifest_uri)
-
     # 2. repair what a killed run left, then read the cursor of the last committed run
     state = IngestState(store, lake.state_dir(contract.dataset))
     state.recover()
+    ingest_date = started_at.date().isoformat()
+    run_uri = lake.raw_run(contract.dataset, ingest_date, run_id)
+    manifest_uri = f"{run_uri}/{MANIFEST_NAME}"
+    if store.exists(manifest_uri):  # this run id is already committed (a retried job): nothing to do
+        return _committed_result(store, contract, run_id, manifest_uri)
     tracker = None
     extra_params: dict[str, Any] = {}
     if source.incremental:
@@ -185,7 +193,8 @@ def ingest_dataset(
     reporter = make_progress(contract.dataset, progress)
     pages = 0
     try:
-        for page in iter_pages(client, paginator, client.first_request(extra_params), source.concurrency):
+        first_request = client.first_request(extra_params)
+        for page in iter_pages(client, paginator, first_request, source.concurrency, reporter.set_total_pages):
             records = tracker.filter_page(page.records, f"page {page.number} ({page.url})") if tracker else page.records
             writer.write(records)
             pages += 1
@@ -202,32 +211,6 @@ def ingest_dataset(
 
     # 4. manifest (the commit), then the cursor
     next_state = tracker.next_state() if tracker else None
-    cursor_after = next_state.value if next_state else None
-    manifest = {
-        "dataset": contract.dataset,
-        "run_id": run_id,
-        "ingest_date": ingest_date,
-        "status": "committed",
-        "files": [p.to_json() for p in parts],
-        "records": writer.records,
-        "cursor": (
-            {"field": source.incremental.cursor_field, "previous": cursor_before, "value": cursor_after}
-            if source.incremental
-            else None
-        ),
-        "started_at": _iso(started_at),
-        "committed_at": _iso(_utc_now()),
-        "source": {"url": source_url},
-        "stats": {
-            "pages": pages,
-            "requests": client.requests_made,
-            "retries": client.budget.retries,
-            "duplicates_dropped": tracker.dropped if tracker else 0,
-        },
-        "versions": {"batchlake-ingest": __version__},
-    }
-    manifest = orjson.loads(redact(orjson.dumps(manifest).decode()))
-    state.commit(run_id, manifest_uri, manifest, next_state)
     result = IngestResult(
         dataset=contract.dataset,
         run_id=run_id,
@@ -236,12 +219,46 @@ def ingest_dataset(
         pages=pages,
         manifest_uri=manifest_uri,
         cursor_before=cursor_before,
-        cursor_after=cursor_after,
-        seconds=round(time.monotonic() - started, 3),
+        cursor_after=next_state.value if next_state else None,
+        seconds=0.0,
         ingest_date=ingest_date,
         duplicates_dropped=tracker.dropped if tracker else 0,
         requests=client.requests_made,
         retries=client.budget.retries,
     )
+    manifest = build_manifest(result, contract, parts, started_at, source_url)
+    state.commit(run_id, manifest_uri, manifest, next_state)
+    result = replace(result, seconds=round(time.monotonic() - started, 3))
     log.info("ingest committed", extra={"fields": result.to_json()})
     return result
+
+
+def build_manifest(
+    result: IngestResult, contract: DatasetContract, parts: list[PartFile], started_at: datetime, source_url: str
+) -> dict[str, Any]:
+    """The run's `_manifest.json` (shared format, see docs/decisions/0200), secrets blanked."""
+    incremental = contract.source.incremental
+    manifest = {
+        "dataset": result.dataset,
+        "run_id": result.run_id,
+        "ingest_date": result.ingest_date,
+        "status": "committed",
+        "files": [p.to_json() for p in parts],
+        "records": result.records,
+        "cursor": (
+            {"field": incremental.cursor_field, "previous": result.cursor_before, "value": result.cursor_after}
+            if incremental
+            else None
+        ),
+        "started_at": _iso(started_at),
+        "committed_at": _iso(_utc_now()),
+        "source": {"url": source_url},
+        "stats": {
+            "pages": result.pages,
+            "requests": result.requests,
+            "retries": result.retries,
+            "duplicates_dropped": result.duplicates_dropped,
+        },
+        "versions": {"batchlake-ingest": __version__},
+    }
+    return orjson.loads(redact(orjson.dumps(manifest).decode()))

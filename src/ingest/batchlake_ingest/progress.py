@@ -7,22 +7,28 @@ import time
 from typing import Any
 
 log = logging.getLogger("batchlake_ingest.progress")
+LOG_INTERVAL_SECONDS = 5.0
 
 
 class LogProgress:
     """Logs `{"records", "pages", "records_per_s"}` at most every `interval_seconds`."""
 
-    def __init__(self, dataset: str, interval_seconds: float = 5.0) -> None:
-        self.dataset, self.interval = dataset, interval_seconds
+    def __init__(self, dataset: str, interval_seconds: float | None = None) -> None:
+        self.dataset = dataset
+        self.interval = LOG_INTERVAL_SECONDS if interval_seconds is None else interval_seconds
         self.started = self.last = time.monotonic()
+        self.total_pages: int | None = None
+
+    def set_total_pages(self, total: int) -> None:
+        self.total_pages = total
 
     def update(self, pages: int, records: int) -> None:
         now = time.monotonic()
         if now - self.last >= self.interval:
             self.last = now
             rate = records / max(now - self.started, 1e-9)
-            fields = {"dataset": self.dataset, "pages": pages, "records": records, "records_per_s": round(rate)}
-            log.info("progress", extra={"fields": fields})
+            fields = {"dataset": self.dataset, "pages": pages, "pages_total": self.total_pages, "records": records}
+            log.info("progress", extra={"fields": {**fields, "records_per_s": round(rate)}})
 
     def close(self) -> None:
         pass
@@ -36,19 +42,23 @@ class RichProgress:
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            TextColumn("{task.fields[pages]} pages"),
-            TextColumn("{task.completed:,.0f} records"),
+            TextColumn("{task.fields[pages]:,} pages"),
+            TextColumn("{task.fields[records]:,} records"),
             TextColumn("{task.fields[rate]:,.0f} records/s"),
             TimeElapsedColumn(),
             transient=False,
         )
-        self.task = self.progress.add_task(f"ingest {dataset}", total=None, pages=0, rate=0.0)
+        self.task = self.progress.add_task(f"ingest {dataset}", total=None, pages=0, records=0, rate=0.0)
         self.started = time.monotonic()
         self.progress.start()
 
+    def set_total_pages(self, total: int) -> None:
+        """Known page count: the bar shows real progress instead of a pulse."""
+        self.progress.update(self.task, total=total)
+
     def update(self, pages: int, records: int) -> None:
         rate = records / max(time.monotonic() - self.started, 1e-9)
-        self.progress.update(self.task, completed=records, pages=pages, rate=rate)
+        self.progress.update(self.task, completed=pages, pages=pages, records=records, rate=rate)
 
     def close(self) -> None:
         self.progress.stop()

@@ -17,12 +17,11 @@ One ingest per dataset runs at a time (the Glue job allows one concurrent run; t
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import orjson
 from batchlake_core.layout import MANIFEST_NAME
-from batchlake_core.storage import LocalObjectStore, ObjectStore, S3ObjectStore, split_s3_uri
+from batchlake_core.storage import ObjectStore
 
 from batchlake_ingest import faults
 from batchlake_ingest.incremental import CursorState
@@ -32,17 +31,6 @@ log = logging.getLogger(__name__)
 CURSOR_FILE = "ingest_cursor.json"
 PENDING_FILE = "ingest_commit_pending.json"
 RUNNING_FILE = "ingest_running.json"
-
-
-def delete_object(store: ObjectStore, uri: str) -> None:
-    """Delete one object if it exists."""
-    if isinstance(store, LocalObjectStore):
-        Path(uri).unlink(missing_ok=True)
-    elif isinstance(store, S3ObjectStore):
-        bucket, key = split_s3_uri(uri)
-        store.client.delete_object(Bucket=bucket, Key=key)
-    else:
-        raise TypeError(f"cannot delete from {type(store).__name__}")
 
 
 class IngestState:
@@ -71,13 +59,13 @@ class IngestState:
                 done.append(f"rolled forward the cursor of committed run {pending['run_id']}")
             else:
                 done.append(f"dropped the uncommitted cursor of run {pending['run_id']}")
-            delete_object(self.store, self.pending_uri)
+            self.store.delete(self.pending_uri)
         running = self._read(self.running_uri)
         if running is not None:
             if not self.store.exists(f"{running['run_uri']}/{MANIFEST_NAME}"):
                 self.store.delete_prefix(running["run_uri"])
                 done.append(f"removed the unfinished run folder of run {running['run_id']}")
-            delete_object(self.store, self.running_uri)
+            self.store.delete(self.running_uri)
         for line in done:
             log.warning("recovered", extra={"fields": {"action": line}})
         return done
@@ -98,5 +86,5 @@ class IngestState:
         faults.point("after_manifest")
         self._write(self.cursor_uri, cursor_file)
         faults.point("after_cursor")
-        delete_object(self.store, self.pending_uri)
-        delete_object(self.store, self.running_uri)
+        self.store.delete(self.pending_uri)
+        self.store.delete(self.running_uri)

@@ -70,7 +70,7 @@ def _swap_s3_partition(store: ObjectStore, staged: str, target: str) -> None:
         store.put_bytes(f"{target}/{name}", store.get_bytes(uri))
     for uri in list(store.list(target)):
         if uri[len(target) + 1 :] not in new_names:
-            store.delete_prefix(uri)
+            store.delete(uri)
     store.delete_prefix(staged)
 
 
@@ -88,7 +88,7 @@ def _apply(plan: PublishPlan, lake: Lake, store: ObjectStore, register: Register
     advance_bookmark(lake, store, plan.dataset, plan.raw_runs)
     faults.point("after_bookmark")
     store.delete_prefix(plan.staging_uri)
-    store.delete_prefix(journal_uri(lake, plan.dataset))
+    store.delete(journal_uri(lake, plan.dataset))
 
 
 def publish_partitions(plan: PublishPlan, lake: Lake, store: ObjectStore, register: RegisterPartitions) -> None:

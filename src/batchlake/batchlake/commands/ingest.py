@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -39,8 +40,9 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"no contract {contract_path} for dataset {dataset!r}: {hint}")
         contract = load_contract(contract_path)
         root = Path(lake or os.environ.get("BATCHLAKE_LAKE") or ".lake").resolve()
-        show_bar = sys.stderr.isatty() if progress is None else progress
-        configure_logging(json_lines=not sys.stderr.isatty())
+        terminal = sys.stderr.isatty()  # a person: bar + warnings (retries, recoveries); else JSON lines, all events
+        show_bar = terminal if progress is None else progress
+        configure_logging(json_lines=not terminal, level=logging.WARNING if terminal else logging.INFO)
         try:
             result = ingest_dataset(contract, Lake.local(root), run_id or new_run_id(), progress=show_bar)
         except IngestError as e:
