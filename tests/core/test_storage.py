@@ -1,0 +1,47 @@
+"""Object storage: the local folder and S3 (moto) behave the same."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from batchlake_core.storage import LocalObjectStore, S3ObjectStore
+from moto import mock_aws
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_and_root(request, tmp_path, monkeypatch):
+    if request.param == "local":
+        yield LocalObjectStore(), str(tmp_path / "zone")
+        return
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield S3ObjectStore(client), "s3://lake/zone"
+
+
+def test_put_get_list_delete(store_and_root, tmp_path):
+    store, root = store_and_root
+    store.put_bytes(f"{root}/a/1.json", b"one")
+    source = tmp_path / "upload.bin"
+    source.write_bytes(b"two")
+    store.put_file(f"{root}/a/b/2.bin", source)
+    store.put_bytes(f"{root}/a2/3.json", b"three")
+    assert store.get_text(f"{root}/a/1.json") == "one"
+    assert list(store.list(f"{root}/a")) == [f"{root}/a/1.json", f"{root}/a/b/2.bin"]
+    assert store.exists(f"{root}/a/b/2.bin") and not store.exists(f"{root}/a/nope")
+    store.delete(f"{root}/a/1.json")
+    store.delete(f"{root}/a/1.json")  # deleting what is not there is fine
+    store.delete_prefix(f"{root}/a")
+    assert list(store.list(f"{root}/a")) == []
+    assert list(store.list(f"{root}/a2")) == [f"{root}/a2/3.json"]  # a sibling with the same prefix survives
+
+
+def test_local_writes_leave_no_temporary_files(tmp_path):
+    store = LocalObjectStore()
+    for i in range(3):
+        store.put_bytes(str(tmp_path / "x.json"), str(i).encode())
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+    assert (tmp_path / "x.json").read_text() == "2"
