@@ -28,7 +28,7 @@ def spark(tmp_path_factory):
     session.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def raw_run():
     """`raw_run(lake_root, dataset, run_id, lines)` writes a committed raw run."""
     return write_raw_run

@@ -54,6 +54,7 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
         raw_value = F.col("_parsed." + ".".join(_quote(p) for p in source_path(column)))
         if is_scalar(column):
             typed = F.expr(f"try_cast(_parsed.{'.'.join(_quote(p) for p in source_path(column))} AS {column.type})")
+            typed = F.when(F.year(typed).between(1, 9999), typed) if column.type in ("date", "timestamp") else typed
             reasons.append(
                 F.when(
                     raw_value.isNotNull() & typed.isNull(),

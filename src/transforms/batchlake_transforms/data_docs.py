@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import tempfile
-from importlib.resources import as_file, files
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network calls from GX
@@ -31,6 +30,7 @@ from batchlake_transforms.quality import QualityResult
 DATA_DOCS_DIR = "data_docs"
 VENDOR_DIR = "static/vendor"
 SITE_NAME = "batchlake"
+VENDORED = Path(__file__).with_name("data_docs_static")  # package data, see data_docs_static/README.md
 
 # The remote files GX 1.24's page templates reference -> the vendored copy (relative to static/vendor/).
 CDN_FILES = {
@@ -66,6 +66,7 @@ CDN_FILES = {
 # GX's logo (remote, with a tracking query string) -> the copy GX itself ships in every site's static/images/.
 REMOTE_LOGO = re.compile(r"https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/[^\"')\s]+")
 LOCAL_LOGO = "static/images/logo-long.png"
+_SITE_STATIC = re.compile(r"(?P<attr>href|src)=(?P<quote>[\"'])(?:\./|(?:\.\./)+)static/")
 # What loads by itself in a page: <script src>, <link href> (style sheets, icons), <img src>, CSS url(...).
 _ASSET_REFERENCE = re.compile(
     r"<script[^>]*\ssrc=[\"']?(?P<script>[^\"'\s>]+)"
@@ -86,6 +87,8 @@ def make_offline(html: str, site_root: str) -> str:
     """Rewrite a page's CDN and logo URLs to the vendored files; `site_root` is the page's relative path to the root."""
     for url, local in CDN_FILES.items():
         html = html.replace(f'"{url}"', f'"{site_root}{VENDOR_DIR}/{local}"')
+    # GX writes `../../../static/...` in validation pages, which sit 4 folders deep: point them at the real root.
+    html = _SITE_STATIC.sub(lambda m: f"{m['attr']}={m['quote']}{site_root}static/", html)
     return REMOTE_LOGO.sub(site_root + LOCAL_LOGO, html)
 
 
@@ -117,9 +120,8 @@ def build_site(quality: QualityResult, site_dir: Path) -> Path:
     )
     context.validation_results_store.set(_validation_key(quality), result)
     context.build_data_docs(site_names=[SITE_NAME])
-    with as_file(files("batchlake_transforms") / "data_docs_static") as vendored:
-        shutil.copytree(vendored, site_dir / VENDOR_DIR, dirs_exist_ok=True)
-    for page in site_dir.rglob("*.html"):
+    shutil.copytree(VENDORED, site_dir / VENDOR_DIR, dirs_exist_ok=True)
+    for page in [*site_dir.rglob("*.html"), *(site_dir / "static" / "styles").glob("*.css")]:
         depth = len(page.relative_to(site_dir).parts) - 1
         page.write_text(make_offline(page.read_text(encoding="utf-8"), "../" * depth), encoding="utf-8")
     return site_dir / "index.html"

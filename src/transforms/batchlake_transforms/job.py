@@ -19,6 +19,7 @@ from batchlake_transforms.bookmarks import RawRun
 from batchlake_transforms.clean import (
     BOOKKEEPING,
     ORIGIN,
+    RAW,
     REJECT_REASON,
     merge_latest,
     quarantine_records,
@@ -58,25 +59,30 @@ def transform_dataset(
         return result
 
     job = get_job(contract.transform.job)
-    rows = job(read_raw_lines(spark, files), contract).persist(StorageLevel.MEMORY_AND_DISK)
+    rows = job(read_raw_lines(spark, files), contract)
+    # Keep the raw line only where quarantine needs it: the cached rows stay close to the typed size.
+    rows = rows.withColumn(RAW, F.when(F.col(REJECT_REASON).isNotNull(), F.col(RAW)))
+    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         good, rejected = split_rejected(rows)
-        counts = rows.agg(F.count("*").alias("n"), F.count(F.col(REJECT_REASON)).alias("rejected")).first()
-        result.records_in, result.records_quarantined = int(counts["n"]), int(counts["rejected"])
+        partition_keys = [p.name for p in contract.schema.partition_keys]
+        # One pass gives the input count, the quarantine reasons and the partitions the good rows touch.
+        good_partition = [F.when(F.col(REJECT_REASON).isNull(), F.col(k)).alias(k) for k in partition_keys]
+        touched = []
+        for row in rows.groupBy(REJECT_REASON, *good_partition).count().collect():
+            result.records_in += int(row["count"])
+            if row[REJECT_REASON] is None:
+                touched.append({k: str(row[k]) for k in partition_keys})
+            else:
+                reason = row[REJECT_REASON]
+                result.quarantine_reasons[reason] = result.quarantine_reasons.get(reason, 0) + int(row["count"])
+        result.records_quarantined = sum(result.quarantine_reasons.values())
         if result.records_quarantined:
             result.quarantine_uri = lake.quarantine_run(contract.dataset, run_id)
             write_quarantine(quarantine_records(rejected), result.quarantine_uri)
-            result.quarantine_reasons = {
-                r[REJECT_REASON]: int(r["count"]) for r in rejected.groupBy(REJECT_REASON).count().collect()
-            }
-
-        partition_keys = [p.name for p in contract.schema.partition_keys]
-        touched = [
-            {k: str(row[k]) for k in partition_keys} for row in good.select(*partition_keys).distinct().collect()
-        ]
         result.partitions = sorted(touched, key=partition_path)
         published = read_published(spark, contract, lake.processed_dataset(contract.dataset), result.partitions)
-        new_rows = good.drop(REJECT_REASON, "_raw")
+        new_rows = good.drop(REJECT_REASON, RAW)
         merged = merge_latest(new_rows, published, contract.dedupe_key, contract.order_by)
         merged = merged.persist(StorageLevel.MEMORY_AND_DISK)
         try:

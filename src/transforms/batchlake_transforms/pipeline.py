@@ -18,6 +18,7 @@ from batchlake_core.storage import ObjectStore
 from pyspark.sql import SparkSession
 
 from batchlake_transforms.bookmarks import pending_raw_runs
+from batchlake_transforms.data_docs import write_data_docs
 from batchlake_transforms.io import spark_path
 from batchlake_transforms.job import transform_dataset
 from batchlake_transforms.publish import PublishPlan, RegisterPartitions, discard_staging, publish_partitions
@@ -96,9 +97,12 @@ def transform_validate_publish(
 
     with stage("validate"):
         staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(result.staging_uri))
-        quality = validate(staged, contract, reference_frames(spark, contract, lake, store))
+        references = reference_frames(spark, contract, lake, store)
+        quality = validate(staged, contract, references, run_name=summary.run_id)
         summary.add_quality(quality)
     log(f"{quality.passed} expectations passed, {quality.failed} failed")
+    with stage("data_docs"):
+        summary.data_docs_index = write_data_docs(quality, lake.report_dir(dataset, summary.run_id), store)
 
     if not quality.publishable:
         with stage("reject"):

@@ -1,6 +1,13 @@
 """The data-quality gate: a Great Expectations suite built from the contract, run on the staged data.
 
 `error` expectations block publication; `warn` expectations are reported only.
+
+Speed (docs/decisions/0502-validation-two-passes.md): on Spark, GX's SUMMARY result format costs one full scan per
+expectation for the sample of unexpected values and another for their counts, even when nothing is unexpected
+(29 Spark jobs for the orders contract). So the suite first runs with BOOLEAN_ONLY (the bundled aggregate pass:
+9 jobs), and only the expectations that failed, or may have tolerated failures (`mostly` < 1), or report an observed
+value, run again with SUMMARY to collect their counts and sample failing values. Both passes read the same cached,
+column-pruned DataFrame.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no network calls from 
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
@@ -39,6 +48,8 @@ class ExpectationOutcome:
 @dataclass
 class QualityResult:
     outcomes: list[ExpectationOutcome]
+    # The Great Expectations result the outcomes come from (rendered as Data Docs by `data_docs.write_data_docs`).
+    gx_result: ExpectationSuiteValidationResult | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> int:
@@ -98,9 +109,9 @@ def with_reference_checks(df: DataFrame, expectations: list[Expectation], refere
     return df
 
 
-def to_gx(e: Expectation, now: datetime) -> gxe.Expectation:
-    """One contract expectation -> one GX expectation (severity kept in `meta`)."""
-    common: dict[str, Any] = {"meta": {"severity": e.severity, "description": describe(e)}}
+def to_gx(e: Expectation, now: datetime, position: int = 0) -> gxe.Expectation:
+    """One contract expectation -> one GX expectation (severity, description and position in the contract in `meta`)."""
+    common: dict[str, Any] = {"meta": {"severity": e.severity, "description": describe(e), "position": position}}
     column_kw = {"column": e.column, "mostly": e.mostly, **common}
     match e.expect:
         case "row_count_between":
@@ -127,7 +138,9 @@ def to_gx(e: Expectation, now: datetime) -> gxe.Expectation:
     raise ValueError(f"unsupported expectation {e.expect}")
 
 
-def _observed(result: dict[str, Any]) -> str:
+def _observed(result: dict[str, Any], success: bool) -> str:
+    if not result and success:  # a BOOLEAN_ONLY result: nothing unexpected
+        return "no unexpected value"
     if "observed_value" in result:
         return str(result["observed_value"])
     if "unexpected_count" in result:
@@ -137,16 +150,38 @@ def _observed(result: dict[str, Any]) -> str:
     return ""
 
 
+# Expectations whose result is an observed value (a row count, a maximum), not a count of unexpected rows.
+_OBSERVED_VALUE = {"row_count_between", "fresher_than"}
+SAMPLE_SIZE = 10
+DETAILED_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+
+
+def needs_details(e: Expectation, success: bool) -> bool:
+    """Whether the second (SUMMARY) pass must run this expectation for its counts and sample failing values."""
+    return not success or e.mostly < 1 or e.expect in _OBSERVED_VALUE
+
+
+def columns_used(expectations: list[Expectation]) -> list[str]:
+    names = [c for e in expectations for c in ([e.column] if e.column else []) + list(e.columns or [])]
+    return list(dict.fromkeys(names))
+
+
 def validate(
     df: DataFrame,
     contract: DatasetContract,
     references: References | None = None,
     now: datetime | None = None,
+    run_name: str | None = None,
 ) -> QualityResult:
-    """Run the contract's expectations on a Spark DataFrame (the staged output)."""
+    """Run the contract's expectations on a Spark DataFrame (the staged output).
+
+    `run_name` (e.g. the batchlake run id) names the GX run, as shown in Data Docs.
+    """
     if not contract.quality:
         return QualityResult([])
-    df = with_reference_checks(df, contract.quality, references or {}).persist(StorageLevel.MEMORY_AND_DISK)
+    expectations = contract.quality
+    df = df.select(*columns_used(expectations))
+    df = with_reference_checks(df, expectations, references or {}).persist(StorageLevel.MEMORY_AND_DISK)
     now = now or datetime.now(UTC)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -155,18 +190,29 @@ def validate(
         .add_dataframe_asset(name=contract.dataset)
         .add_batch_definition_whole_dataframe("whole_run")
     )
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.dataset}_contract"))
-    for expectation in contract.quality:
-        suite.add_expectation(to_gx(expectation, now))
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{contract.dataset}_gate", data=batch_definition, suite=suite)
-    )
+    run_id = RunIdentifier(run_name=run_name, run_time=now)
+
+    def run(name: str, positions: list[int], result_format: Any) -> ExpectationSuiteValidationResult:
+        suite = context.suites.add(gx.ExpectationSuite(name=name))
+        for i in positions:
+            suite.add_expectation(to_gx(expectations[i], now, i))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{name}_gate", data=batch_definition, suite=suite)
+        )
+        return validation.run(batch_parameters={"dataframe": df}, result_format=result_format, run_id=run_id)
+
     try:
-        run = validation.run(batch_parameters={"dataframe": df}, result_format="SUMMARY")
+        gate = run(f"{contract.dataset}_contract", list(range(len(expectations))), "BOOLEAN_ONLY")
+        by_position = {r.expectation_config.meta["position"]: r for r in gate.results}
+        detail = [i for i, r in sorted(by_position.items()) if needs_details(expectations[i], bool(r.success))]
+        if detail:
+            detailed = run(f"{contract.dataset}_contract_details", detail, DETAILED_FORMAT)
+            by_position |= {r.expectation_config.meta["position"]: r for r in detailed.results}
     finally:
         df.unpersist()
+    gate.results = [by_position[i] for i in sorted(by_position)]
     outcomes = []
-    for r in run.results:
+    for r in gate.results:
         config = r.expectation_config
         meta = config.meta or {}
         res = r.result or {}
@@ -176,9 +222,9 @@ def validate(
                 description=meta.get("description", config.type),
                 severity=meta.get("severity", "error"),
                 success=bool(r.success),
-                observed=_observed(res),
+                observed=_observed(res, bool(r.success)),
                 unexpected_count=res.get("unexpected_count"),
-                sample_unexpected=[str(v) for v in (res.get("partial_unexpected_list") or [])[:10]],
+                sample_unexpected=[str(v) for v in (res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]],
             )
         )
-    return QualityResult(outcomes)
+    return QualityResult(outcomes, gx_result=gate)

@@ -49,6 +49,8 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     crawl: dict[str, Any] = field(default_factory=dict)
+    # Great Expectations Data Docs of this run's validation, relative to the report folder (`data_docs/index.html`).
+    data_docs_index: str | None = None
 
     @property
     def reconciled(self) -> bool:
@@ -62,34 +64,42 @@ class RunSummary:
         return json.dumps({**asdict(self), "reconciled": self.reconciled}, indent=2, default=str)
 
 
-def _chart(rows_per_partition: dict[str, int], width: int = 1000, height: int = 180) -> dict[str, Any]:
+def _grid_step(top: int, lines: int = 4) -> int:
+    """A round step (1, 2 or 5 x 10^k) so that `lines` steps cover `top`: the y axis grid."""
+    need = max(1, -(-top // lines))
+    magnitude = 10 ** (len(str(need)) - 1)
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= need)
+
+
+def _chart(rows_per_partition: dict[str, int], width: int = 1040, height: int = 220) -> dict[str, Any]:
+    """An SVG bar chart of rows per partition: bars, a round y axis with grid lines, a few x labels."""
     items = sorted(rows_per_partition.items())
     if not items:
         return {"bars": []}
-    top = max(n for _, n in items) or 1
-    base, left = height - 16, 40
-    step = (width - left) / len(items)
+    step_rows = _grid_step(max(n for _, n in items))
+    top = 4 * step_rows
+    left, right, plot_top, base = 64, 8, 10, height - 34
+    step = (width - left - right) / len(items)
     bars = []
     for i, (label, n) in enumerate(items):
-        h = max(1.0, (base - 16) * n / top)
+        h = max(1.0, (base - plot_top) * n / top) if n else 0.0
         bars.append(
-            {
-                "x": round(left + i * step, 2),
-                "y": round(base - h, 2),
-                "w": round(max(step - 1, 0.5), 2),
-                "h": round(h, 2),
-            }
-            | {"label": label, "rows": n}
+            {"x": round(left + i * step, 2), "y": round(base - h, 2), "w": round(max(step * 0.82, 0.8), 2)}
+            | {"h": round(h, 2), "label": label.split("=", 1)[-1], "partition": label, "rows": n}
         )
+    grid = [{"y": round(base - (base - plot_top) * k / 4, 2), "value": step_rows * k} for k in range(5)]
+    every = max(1, round(len(items) / 8))
+    ticks = [{"x": round(b["x"] + b["w"] / 2, 2), "label": b["label"]} for b in bars[::every]]
     return {
         "bars": bars,
+        "grid": grid,
+        "ticks": ticks,
         "width": width,
         "height": height,
+        "left": left,
         "base": base,
-        "max": top,
         "total": sum(n for _, n in items),
-        "first": items[0][0],
-        "last": items[-1][0],
+        "busiest": max(items, key=lambda kv: kv[1]),
     }
 
 
@@ -105,5 +115,8 @@ def render_html(summary: RunSummary, report_dir: str) -> str:
     env = Environment(loader=PackageLoader("batchlake_transforms", "templates"), autoescape=select_autoescape())
     queries = [{**q, "link": _relative(q.get("output_location"), report_dir)} for q in summary.queries]
     data = {**asdict(summary), "reconciled": summary.reconciled, "queries": queries}
-    links = {"quarantine": _relative(summary.quarantine_uri, report_dir)}
+    links = {
+        "quarantine": _relative(summary.quarantine_uri, report_dir),
+        "data_docs": summary.data_docs_index or "",
+    }
     return env.get_template("report.html.j2").render(s=data, chart=_chart(summary.rows_per_partition), links=links)
