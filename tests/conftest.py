@@ -34,7 +34,9 @@ def raw_run():
     return write_raw_run
 
 
-def write_raw_run(lake_root: Path, dataset: str, run_id: str, lines: list[str], ingest_date: str = "2025-12-01") -> Path:
+def write_raw_run(
+    lake_root: Path, dataset: str, run_id: str, lines: list[str], ingest_date: str = "2025-12-01"
+) -> Path:
     """A committed raw run as the ingest writes it: gzip JSONL part + manifest (written last)."""
     run_dir = lake_root / "raw" / dataset / f"ingest_date={ingest_date}" / f"run_id={run_id}"
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,12 @@ def main() -> None:
     except (UserError, ContractError) as e:
         print(f"batchlake: error: {e}", file=sys.stderr)
         sys.exit(getattr(e, "exit_code", 2))
+    except OSError as e:  # disk full, permissions, a vanished file: the OS's own words, one line
+        where = f"{e.filename}: " if e.filename else ""
+        print(
+            f"batchlake: error: {where}{e.strerror or e}; fix it (free space, permissions) and rerun", file=sys.stderr
+        )
+        sys.exit(2)
     except KeyboardInterrupt:
         print("batchlake: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -163,6 +163,7 @@ class PipelineRunner:
         recovered = resume_publish(env.lake, env.store, dataset, register)
         if recovered:
             self.console.print(f"[yellow]{dataset}: finished the publish of run {recovered.run_id} interrupted earlier")
+        env.store.delete_prefix(f"{env.lake.zone('staging')}/{dataset}")  # orphans of runs killed before publishing
         faults.point("before_ingest")
 
         with self._stage(summary, "ingest"):

@@ -106,8 +106,11 @@ class RawWriter:
         """Drop local temporary files (an aborted run's uploaded parts stay invisible: there is no manifest)."""
         if self._open_part is not None:
             raw, _, gz, path = self._open_part
-            gz.close()
-            raw.close()
+            # Closing flushes gzip's buffer, which fails again on a full disk: that must not hide the first error.
+            with contextlib.suppress(OSError):
+                gz.close()
+            with contextlib.suppress(OSError):
+                raw.close()
             Path(path).unlink(missing_ok=True)
             self._open_part = None
         with contextlib.suppress(Exception):

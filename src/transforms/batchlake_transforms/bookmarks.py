@@ -6,9 +6,11 @@ are published. It moves forward only in the publish step, after the partitions a
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
+from batchlake_core.errors import UserError
 from batchlake_core.layout import MANIFEST_NAME, Lake
 from batchlake_core.storage import ObjectStore
 
@@ -21,6 +23,23 @@ class RawRun:
     uri: str
     files: tuple[str, ...]
     records: int
+    sha256: tuple[str, ...] = ()  # per file, as the manifest recorded it ("" when unknown)
+
+
+class CorruptRawFileError(UserError):
+    """A raw file no longer matches its manifest."""
+
+
+def verify_raw_files(store: ObjectStore, runs: list[RawRun]) -> None:
+    """Check every raw file against its manifest's sha256 before Spark reads it, so a damaged file is named in one
+    line (and nothing is published) instead of failing deep inside a Spark job."""
+    for run in runs:
+        for uri, expected in zip(run.files, run.sha256, strict=False):
+            if expected and hashlib.sha256(store.get_bytes(uri)).hexdigest() != expected:
+                raise CorruptRawFileError(
+                    f"raw file {uri} does not match its manifest (sha256 differs): restore it, or delete the run "
+                    f"folder {run.uri} and re-ingest that period (lookback)"
+                )
 
 
 def committed_raw_runs(lake: Lake, store: ObjectStore, dataset: str) -> list[RawRun]:
@@ -32,7 +51,8 @@ def committed_raw_runs(lake: Lake, store: ObjectStore, dataset: str) -> list[Raw
         manifest = json.loads(store.get_bytes(uri))
         run_uri = uri.rsplit("/", 1)[0]
         files = tuple(f"{run_uri}/{f['name']}" for f in manifest["files"])
-        runs.append(RawRun(manifest["run_id"], run_uri, files, int(manifest["records"])))
+        sha256 = tuple(f.get("sha256", "") for f in manifest["files"])
+        runs.append(RawRun(manifest["run_id"], run_uri, files, int(manifest["records"]), sha256))
     return sorted(runs, key=lambda r: r.run_id)
 
 

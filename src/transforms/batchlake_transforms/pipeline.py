@@ -17,7 +17,7 @@ from batchlake_core.layout import Lake
 from batchlake_core.storage import ObjectStore
 from pyspark.sql import SparkSession
 
-from batchlake_transforms.bookmarks import pending_raw_runs
+from batchlake_transforms.bookmarks import pending_raw_runs, verify_raw_files
 from batchlake_transforms.data_docs import write_data_docs
 from batchlake_transforms.io import spark_path
 from batchlake_transforms.job import transform_dataset
@@ -82,6 +82,7 @@ def transform_validate_publish(
         log(summary.reason)
         return
 
+    verify_raw_files(store, pending)
     spark = get_spark()
     with stage("transform"):
         result = transform_dataset(spark, contract, lake, summary.run_id, pending)

@@ -1,0 +1,14 @@
+# Benchmarks (not tests; numbers depend on the machine and its load). `make bench` runs every one that exists and
+# writes bench/results/*.json and bench/results/SUMMARY.md. See bench/e2e_bench.py and docs/decisions/0600-*.md.
+BENCH_TARGETS := $(filter bench-ingest bench-transform,$(shell grep -hoE '^bench-[a-z0-9-]+:' $(wildcard mk/*.mk) | tr -d ':'))
+
+.PHONY: bench bench-e2e bench-summary
+
+bench: $(BENCH_TARGETS) bench-e2e ## every benchmark (ingest, transform, end to end), then bench/results/SUMMARY.md
+	$(PY) bench/summary.py
+
+bench-e2e: setup ## end to end at 1M orders: full run, 1% incremental (recent days and uniform) -> bench/results/e2e.json
+	$(PY) bench/e2e_bench.py --orders 1000000 --customers 200000 --out bench/results/e2e.json
+
+bench-summary: setup ## rewrite bench/results/SUMMARY.md from the result files present
+	$(PY) bench/summary.py
