@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import duckdb
@@ -22,6 +21,7 @@ from batchlake_core import faults
 from batchlake_core.catalog.tables import register_processed_partitions
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import new_run_id
+from batchlake_core.versions import package_versions
 from batchlake_ingest.pipeline import ingest_dataset
 from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
 from batchlake_transforms.publish import resume_publish
@@ -35,16 +35,6 @@ from batchlake.errors import UserError
 from batchlake.query import engine_for_environment
 
 PACKAGES = ("batchlake-core", "batchlake-ingest", "batchlake-transforms", "batchlake")
-
-
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def dependency_order(contracts: list[DatasetContract]) -> list[DatasetContract]:
@@ -132,7 +122,7 @@ class PipelineRunner:
                 run_id=new_run_id(),
                 environment=self.env.name,
                 started_at=_now(),
-                versions=package_versions(),
+                versions=package_versions(PACKAGES),
             )
             self.console.rule(f"[bold]{contract.dataset}[/] · run {summary.run_id}")
             try:

@@ -31,9 +31,9 @@ POINTS = (
 _hits: dict[str, int] = {}
 
 
-def point(name: str) -> None:
-    """SIGKILL this process if `BATCHLAKE_CRASH_AT` names this point (and this is its n-th hit)."""
-    spec = os.environ.get(ENV_VAR)
+def point(name: str, env_var: str = ENV_VAR) -> None:
+    """SIGKILL this process if `env_var` (default `BATCHLAKE_CRASH_AT`) names this point and this is its n-th hit."""
+    spec = os.environ.get(env_var)
     if not spec:
         return
     target, _, nth = spec.partition(":")

@@ -7,20 +7,10 @@ Points: after_first_page, after_part_written, before_manifest, after_manifest, a
 
 from __future__ import annotations
 
-import os
-import signal
+from batchlake_core import faults
 
 ENV_VAR = "BATCHLAKE_INGEST_CRASH_AT"
-_hits: dict[str, int] = {}
 
 
 def point(name: str) -> None:
-    spec = os.environ.get(ENV_VAR)
-    if not spec:
-        return
-    target, _, nth = spec.partition(":")
-    if target != name:
-        return
-    _hits[name] = _hits.get(name, 0) + 1
-    if _hits[name] == int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    faults.point(name, ENV_VAR)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 
 import yaml
 from batchlake_core.catalog import GlueCatalog
@@ -21,6 +20,7 @@ from batchlake_core.catalog.tables import register_processed_partitions
 from batchlake_core.contract import parse_contract
 from batchlake_core.layout import Lake, new_run_id
 from batchlake_core.storage import LocalObjectStore, S3ObjectStore, store_for
+from batchlake_core.versions import package_versions
 
 from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
 from batchlake_transforms.publish import resume_publish
@@ -65,16 +65,6 @@ def glue_spark(args: dict[str, str | None]):
     return glue_context.spark_session, job.commit
 
 
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in ("batchlake-core", "batchlake-transforms"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions
-
-
 def main(argv: list[str] | None = None, glue_client=None) -> int:
     args = resolve_args(sys.argv if argv is None else argv)
     spark, commit = glue_spark(args)
@@ -101,7 +91,7 @@ def main(argv: list[str] | None = None, glue_client=None) -> int:
         run_id=str(args.get("run_id") or new_run_id()),
         environment="aws-glue",
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        versions=package_versions(),
+        versions=package_versions(("batchlake-core", "batchlake-transforms")),
     )
     resume_publish(lake, store, dataset, register)
     transform_validate_publish(lambda: spark, contract, lake, store, summary, register, log=print)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ import typer
 from batchlake_core.contract import load_contract
 from batchlake_core.layout import Lake, new_run_id
 
+from batchlake.environment import lake_root_from
 from batchlake.errors import UserError
 
 
@@ -29,7 +29,6 @@ def register(app: typer.Typer) -> None:
         json_output: Annotated[bool, typer.Option("--json", help="print the result as one JSON object")] = False,
     ) -> None:
         """Fetch every new page of DATASET's API into raw/<dataset>/ (incremental, exactly once across crashes)."""
-        from batchlake_ingest.errors import IngestError
         from batchlake_ingest.logs import configure_logging
         from batchlake_ingest.pipeline import ingest_dataset
 
@@ -39,14 +38,11 @@ def register(app: typer.Typer) -> None:
             hint = f"known datasets: {', '.join(known)}" if known else f"no contracts in {pipelines}/: use --pipelines"
             raise UserError(f"no contract {contract_path} for dataset {dataset!r}: {hint}")
         contract = load_contract(contract_path)
-        root = Path(lake or os.environ.get("BATCHLAKE_LAKE") or ".lake").resolve()
+        root = lake_root_from(lake)
         terminal = sys.stderr.isatty()  # a person: bar + warnings (retries, recoveries); else JSON lines, all events
         show_bar = terminal if progress is None else progress
         configure_logging(json_lines=not terminal, level=logging.WARNING if terminal else logging.INFO)
-        try:
-            result = ingest_dataset(contract, Lake.local(root), run_id or new_run_id(), progress=show_bar)
-        except IngestError as e:
-            raise UserError(str(e)) from None
+        result = ingest_dataset(contract, Lake.local(root), run_id or new_run_id(), progress=show_bar)
         if json_output:
             typer.echo(orjson.dumps(result.to_json()).decode())
         elif result.already_committed:
