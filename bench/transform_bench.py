@@ -7,7 +7,9 @@ orders, about 2% of the records re-ingested unchanged in a later run (duplicates
 negative amount, quarantined). One process, one run:
 
 - `spark_startup_seconds`: the local Spark session start (JVM, not part of the job);
-- `spark_seconds`: `transform_dataset` (read, clean, quarantine, dedupe, write staging partitioned by date);
+- `spark_seconds`: `transform_dataset` (read, clean, quarantine, dedupe, write staging partitioned by date), the first
+  job of the session: it includes the JIT warm-up of Spark's generated code, as a one-job-per-JVM Glue run does;
+- `spark_warm_seconds`: the same job again in the same session (JIT warm), as a long-lived cluster runs it;
 - `duckdb_seconds`: the same transform in DuckDB SQL (single-node reference): cast, dedupe by window, quarantine,
   Parquet partitioned by date; its counts must equal Spark's;
 - `gx_seconds`: `quality.validate` on the staged output (the contract's expectations, `references` included).
@@ -218,11 +220,18 @@ def main() -> None:
     spark_startup = time.perf_counter() - started
     cores = spark.sparkContext.defaultParallelism
 
-    print("spark: transform_dataset …", flush=True)
-    started = time.perf_counter()
-    result = transform_dataset(spark, contract, lake, "bench", raw_runs)
-    spark_seconds = time.perf_counter() - started
-    print(f"  {spark_seconds:.1f} s: {result.records_in:,} in, {result.records_processed:,} processed", flush=True)
+    # Twice in the one JVM: the first (cold) run also pays the JIT compiling Spark's generated code and the JSON
+    # parser; the second (warm) is what a long-lived cluster pays. Both are reported; staging is cleared in between.
+    timings = []
+    for attempt in ("cold", "warm"):
+        shutil.rmtree(lake_root / "staging", ignore_errors=True)
+        shutil.rmtree(lake_root / "quarantine", ignore_errors=True)
+        print(f"spark: transform_dataset ({attempt}) …", flush=True)
+        started = time.perf_counter()
+        result = transform_dataset(spark, contract, lake, "bench", raw_runs)
+        timings.append(time.perf_counter() - started)
+        print(f"  {timings[-1]:.1f} s: {result.records_in:,} in, {result.records_processed:,} processed", flush=True)
+    spark_seconds, spark_warm_seconds = timings
 
     print("gx: validate on the staged output …", flush=True)
     staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(result.staging_uri))
@@ -246,10 +255,12 @@ def main() -> None:
     results = {
         "rows": raw_records,
         "spark_seconds": round(spark_seconds, 2),
+        "spark_warm_seconds": round(spark_warm_seconds, 2),
         "spark_startup_seconds": round(spark_startup, 2),
         "duckdb_seconds": round(duck["seconds"], 2) if duck else None,
         "gx_seconds": round(gx_seconds, 2),
         "spark_over_duckdb": round(spark_seconds / duck["seconds"], 2) if duck else None,
+        "spark_warm_over_duckdb": round(spark_warm_seconds / duck["seconds"], 2) if duck else None,
         "gx_over_spark_transform": round(gx_seconds / spark_seconds, 3),
         "records_processed": result.records_processed,
         "records_duplicate": result.records_duplicate,

@@ -5,6 +5,7 @@ Paths are `Lake` URIs: local absolute paths in local[*], `s3://` on Glue (Glue's
 
 from __future__ import annotations
 
+from batchlake_core.catalog.tables import hive_partition_path
 from batchlake_core.contract import DatasetContract
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -50,13 +51,28 @@ def read_published(
 
 
 def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> None:
-    """One Parquet file per partition value: repartition by the partition keys, then partitionBy."""
+    """One Parquet file per partition value: repartition by the partition keys, then partitionBy.
+
+    The shuffle gets a fixed number of tasks (a few per core) rather than what adaptive execution would coalesce it
+    to: a handful of large write tasks on a few cores leaves cores idle at the end of the stage.
+    """
     keys = [p.name for p in contract.schema.partition_keys]
-    writer_df = df.repartition(*keys) if keys else df.coalesce(1)
+    tasks = 4 * df.sparkSession.sparkContext.defaultParallelism
+    writer_df = df.repartition(tasks, *keys) if keys else df.coalesce(1)
     writer = writer_df.write.mode("overwrite").option("compression", "snappy")
     if keys:
         writer = writer.partitionBy(*keys)
     writer.parquet(spark_path(uri))
+
+
+def staged_rows_per_partition(spark: SparkSession, contract: DatasetContract, uri: str) -> dict[str, int]:
+    """Rows per partition (`order_date=2025-06-01` -> n) of a staged output, counted from the Parquet footers."""
+    keys = [p.name for p in contract.schema.partition_keys]
+    staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(uri))
+    if not keys:
+        return {"": staged.count()}
+    counts = staged.groupBy(*keys).count().collect()
+    return {hive_partition_path(keys, [str(row[k]) for k in keys]): int(row["count"]) for row in counts}
 
 
 def write_quarantine(df: DataFrame, uri: str) -> None:

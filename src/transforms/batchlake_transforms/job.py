@@ -12,12 +12,11 @@ from batchlake_core import faults
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import Lake
 from pyspark import StorageLevel
-from pyspark.sql import SparkSession
+from pyspark.sql import Observation, SparkSession
 from pyspark.sql import functions as F
 
 from batchlake_transforms.bookmarks import RawRun
 from batchlake_transforms.clean import (
-    BOOKKEEPING,
     ORIGIN,
     RAW,
     REJECT_REASON,
@@ -25,7 +24,13 @@ from batchlake_transforms.clean import (
     quarantine_records,
     split_rejected,
 )
-from batchlake_transforms.io import read_published, read_raw_lines, write_partitioned, write_quarantine
+from batchlake_transforms.io import (
+    read_published,
+    read_raw_lines,
+    staged_rows_per_partition,
+    write_partitioned,
+    write_quarantine,
+)
 from batchlake_transforms.registry import get_job
 
 
@@ -81,26 +86,20 @@ def transform_dataset(
             result.quarantine_uri = lake.quarantine_run(contract.dataset, run_id)
             write_quarantine(quarantine_records(rejected), result.quarantine_uri)
         result.partitions = sorted(touched, key=partition_path)
+        if not result.partitions:  # every record was quarantined: nothing to stage
+            return result
         published = read_published(spark, contract, lake.processed_dataset(contract.dataset), result.partitions)
-        new_rows = good.drop(REJECT_REASON, RAW)
-        merged = merge_latest(new_rows, published, contract.dedupe_key, contract.order_by)
-        merged = merged.persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            stats = merged.groupBy(*partition_keys).agg(
-                F.count("*").alias("rows"), F.sum(F.col(ORIGIN)).alias("from_run")
-            )
-            result.rows_per_partition = {}
-            for row in stats.collect():
-                values = {k: str(row[k]) for k in partition_keys}
-                result.rows_per_partition[partition_path(values)] = int(row["rows"])
-                result.records_processed += int(row["from_run"] or 0)
-            result.records_duplicate = result.records_in - result.records_quarantined - result.records_processed
-            output = merged.drop(ORIGIN, *[c for c in BOOKKEEPING if c in merged.columns])
-            faults.point("before_staging_write")
-            write_partitioned(output.select(*contract.column_names, *partition_keys), contract, result.staging_uri)
-            faults.point("after_staging_write")
-        finally:
-            merged.unpersist()
+        merged = merge_latest(good.drop(REJECT_REASON, RAW), published, contract.dedupe_key, contract.order_by)
+        # The rows kept from this run are counted while the staging write runs: no second pass over the merge.
+        kept = Observation("kept_from_run")
+        output = merged.observe(kept, F.sum(F.col(ORIGIN)).alias("from_run"))
+        output = output.select(*contract.column_names, *partition_keys)
+        faults.point("before_staging_write")
+        write_partitioned(output, contract, result.staging_uri)
+        faults.point("after_staging_write")
+        result.records_processed = int(kept.get["from_run"] or 0)
+        result.records_duplicate = result.records_in - result.records_quarantined - result.records_processed
+        result.rows_per_partition = staged_rows_per_partition(spark, contract, result.staging_uri)
     finally:
         rows.unpersist()
     return result

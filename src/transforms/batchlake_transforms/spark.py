@@ -21,6 +21,11 @@ REQUIRED_CONF = {
 }
 
 
+# Spark generates one Java method per query stage; the parse stage of a wide contract exceeds HotSpot's 8,000-byte
+# limit for JIT compilation and would run interpreted (about 1.7x slower, docs/decisions/0505-transform-speed.md).
+JVM_OPTIONS = [f"-Dlog4j2.configurationFile={LOG4J}", "-XX:-DontCompileHugeMethods"]
+
+
 class JavaMissingError(RuntimeError):
     """No usable Java for Spark."""
 
@@ -54,7 +59,7 @@ def local_spark_session(work_dir: str | Path, app_name: str = "batchlake", cores
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work_dir} -Dlog4j2.configurationFile={LOG4J}")
+        .config("spark.driver.extraJavaOptions", " ".join([f"-Dderby.system.home={work_dir}", *JVM_OPTIONS]))
         .config("spark.driver.memory", os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g"))
     )
     for key, value in REQUIRED_CONF.items():
