@@ -24,7 +24,7 @@ from batchlake_core.layout import new_run_id
 from batchlake_core.versions import package_versions
 from batchlake_ingest.pipeline import ingest_dataset
 from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
-from batchlake_transforms.publish import resume_publish
+from batchlake_transforms.publish import discard_leftovers_of_killed_runs, resume_publish
 from batchlake_transforms.report import RunSummary
 from rich.console import Console
 
@@ -153,7 +153,7 @@ class PipelineRunner:
         recovered = resume_publish(env.lake, env.store, dataset, register)
         if recovered:
             self.console.print(f"[yellow]{dataset}: finished the publish of run {recovered.run_id} interrupted earlier")
-        env.store.delete_prefix(f"{env.lake.zone('staging')}/{dataset}")  # orphans of runs killed before publishing
+        discard_leftovers_of_killed_runs(env.lake, env.store, dataset)
         faults.point("before_ingest")
 
         with self._stage(summary, "ingest"):

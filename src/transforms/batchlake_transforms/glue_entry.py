@@ -23,7 +23,7 @@ from batchlake_core.storage import LocalObjectStore, S3ObjectStore, store_for
 from batchlake_core.versions import package_versions
 
 from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
-from batchlake_transforms.publish import resume_publish
+from batchlake_transforms.publish import discard_leftovers_of_killed_runs, resume_publish
 from batchlake_transforms.report import RunSummary
 from batchlake_transforms.spark import apply_required_conf
 
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None, glue_client=None) -> int:
         versions=package_versions(("batchlake-core", "batchlake-transforms")),
     )
     resume_publish(lake, store, dataset, register)
+    discard_leftovers_of_killed_runs(lake, store, dataset)
     transform_validate_publish(lambda: spark, contract, lake, store, summary, register, log=print)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"report: {write_run_report(summary, lake, store)}")

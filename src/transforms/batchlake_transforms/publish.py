@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,7 +20,8 @@ from batchlake_core import faults
 from batchlake_core.layout import Lake
 from batchlake_core.storage import ObjectStore
 
-from batchlake_transforms.bookmarks import advance_bookmark
+from batchlake_transforms.bookmarks import advance_bookmark, published_raw_runs
+from batchlake_transforms.report import SUMMARY_NAME
 
 JOURNAL_NAME = "publish_journal.json"
 LINEAGE_NAME = "_lineage.json"  # leading underscore: Athena, Hive and DuckDB globs skip it
@@ -115,3 +117,26 @@ def resume_publish(lake: Lake, store: ObjectStore, dataset: str, register: Regis
 def discard_staging(store: ObjectStore, staging_uri: str) -> None:
     """A rejected run: nothing published, staged files removed."""
     store.delete_prefix(staging_uri)
+
+
+def discard_leftovers_of_killed_runs(lake: Lake, store: ObjectStore, dataset: str) -> None:
+    """Call after `resume_publish`: remove what runs killed before publishing left behind.
+
+    - Staging: every staged run is either published (resumed above) or abandoned.
+    - Quarantine of a run killed before its bookmark advanced: the rerun transforms the same raw runs and quarantines
+      the same records again. A run that finished (its report exists, even if the gate refused it) or that was killed
+      after the bookmark took its raw runs keeps its quarantine: no later run will see those records again.
+    """
+    store.delete_prefix(f"{lake.zone('staging')}/{dataset}")
+    published = published_raw_runs(lake, store, dataset)
+    parts: dict[str, list[str]] = {}  # run id -> its committed part files (none if killed mid-write)
+    for uri in store.list(f"{lake.zone('quarantine')}/{dataset}"):
+        if match := re.search(r"/run_id=([^/]+)/(.*)$", uri):
+            committed = re.fullmatch(r"part-[^/]+\.json", match.group(2))
+            parts.setdefault(match.group(1), []).extend([uri] if committed else [])
+    for run_id, uris in parts.items():
+        if store.exists(f"{lake.report_dir(dataset, run_id)}/{SUMMARY_NAME}"):
+            continue
+        first = next((line for uri in uris for line in store.get_bytes(uri).splitlines() if line), None)
+        if first is None or json.loads(first).get("raw_run_id") not in published:
+            store.delete_prefix(lake.quarantine_run(dataset, run_id))
