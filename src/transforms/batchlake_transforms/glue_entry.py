@@ -56,12 +56,12 @@ def glue_spark(args: dict[str, str | None]):
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.getOrCreate()
-        apply_required_conf(spark)
+        apply_required_conf(spark, huge_method_fallback=True)
         return spark, lambda: None
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(args["JOB_NAME"], args)
-    apply_required_conf(glue_context.spark_session)
+    apply_required_conf(glue_context.spark_session, huge_method_fallback=True)
     return glue_context.spark_session, job.commit
 
 

@@ -24,6 +24,9 @@ REQUIRED_CONF = {
 # Spark generates one Java method per query stage; the parse stage of a wide contract exceeds HotSpot's 8,000-byte
 # limit for JIT compilation and would run interpreted (about 1.7x slower, docs/decisions/0505-transform-speed.md).
 JVM_OPTIONS = [f"-Dlog4j2.configurationFile={LOG4J}", "-XX:-DontCompileHugeMethods"]
+# Where the driver's JVM options are not ours to set (AWS Glue), such a stage runs without whole-stage code generation
+# instead: slower than compiling the huge method, faster than interpreting it.
+HUGE_METHOD_FALLBACK_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
 
 
 class JavaMissingError(RuntimeError):
@@ -40,8 +43,9 @@ def require_java() -> None:
         )
 
 
-def apply_required_conf(spark: SparkSession) -> None:
-    for key, value in REQUIRED_CONF.items():
+def apply_required_conf(spark: SparkSession, *, huge_method_fallback: bool = False) -> None:
+    settings = REQUIRED_CONF | (HUGE_METHOD_FALLBACK_CONF if huge_method_fallback else {})
+    for key, value in settings.items():
         spark.conf.set(key, value)
 
 
