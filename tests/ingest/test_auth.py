@@ -142,7 +142,7 @@ def test_secret_never_leaks_to_logs_errors_manifests_state_or_result(api: FakeAp
     try:
         auth = {"type": "api_key", "name": "api_key", "location": "query", "key": env_ref(monkeypatch)}
         result = ingest_dataset(make_contract(api.url, auth=auth), lake, "r1", progress=False)
-        api.config.faults = [Fault(truncate=True)]
+        api.config.faults = [Fault(truncate=True)] * 5  # cut on every attempt (make_contract: max_attempts 5)
         with pytest.raises(IngestError) as failure:
             ingest_dataset(make_contract(api.url, auth=auth, params={"per_page": 5}), lake, "r2", progress=False)
     finally:

@@ -39,6 +39,16 @@ def test_timeouts_are_retried(api: FakeApi, lake) -> None:
     assert result.retries == 1
 
 
+def test_page_cut_short_once_is_fetched_again(api: FakeApi, lake) -> None:
+    # page 1 answers 200 with half its body (valid Content-Length, so only the JSON parser can tell), then whole
+    api.config.faults = [Fault(truncate=True)]
+    result = ingest_dataset(make_contract(api.url, concurrency=1), lake, "r1", progress=False)
+    assert read_raw(lake) == api.records
+    assert result.records == len(api.records) and result.retries == 1
+    pages = [r["query"].get("page", "1") for r in api.data_requests()]
+    assert pages == ["1", "1"] + [str(p) for p in range(2, 11)]
+
+
 def test_max_attempts_gives_up_with_one_line_naming_the_page(api: FakeApi, lake) -> None:
     api.config.faults = [Fault(status=503) for _ in range(10)]
     with pytest.raises(IngestError) as e:
@@ -79,7 +89,11 @@ def test_http_404_is_not_retried(api: FakeApi, lake) -> None:
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
-        (Fault(truncate=True), r"page 4 \(.*page=4\): response is not JSON \(unexpected end of data"),
+        (
+            Fault(truncate=True),
+            r"page 4 \(.*page=4\): response is not JSON \(unexpected end of data .*\); gave up after 3 attempts: "
+            r"check the URL and that the API returns JSON$",
+        ),
         (Fault(status=200, body=b"<html>maintenance</html>"), r"page 4 \(.*page=4\): response is not JSON"),
         (
             Fault(status=200, body=b'{"data": {"id": 1}}'),
@@ -96,9 +110,12 @@ def test_http_404_is_not_retried(api: FakeApi, lake) -> None:
 def test_bad_page_fails_the_run_and_nothing_half_written_is_visible(api: FakeApi, lake, fault, expected) -> None:
     ingest_dataset(make_contract(api.url), lake, "r0", progress=False)  # a first committed run
     api.records += [{"id": 1000 + i, "updated_at": "2027-01-01T00:00:00Z", "name": "new"} for i in range(50)]
-    contract = make_contract(api.url, concurrency=1, records_per_file=10)
-    # fail on page 4, after three parts of 10 records were already written
-    api.config.faults = [Fault(status=200, body=api.page({"page": str(p)})[1]) for p in (1, 2, 3)] + [fault]
+    retry = {"max_attempts": 3, "backoff_initial_seconds": 0.01, "backoff_max_seconds": 0.02}
+    contract = make_contract(api.url, concurrency=1, records_per_file=10, retry=retry)
+    # fail on page 4, after three parts of 10 records were already written (a body that does not parse is
+    # retried, so it is served on every attempt; a body of the wrong shape is not retried)
+    attempts = 3 if fault.truncate or not fault.body.startswith(b"{") else 1
+    api.config.faults = [Fault(status=200, body=api.page({"page": str(p)})[1]) for p in (1, 2, 3)] + [fault] * attempts
     with pytest.raises(IngestError, match=expected) as e:
         ingest_dataset(contract, lake, "r1", progress=False)
     assert "\n" not in str(e.value)

@@ -82,7 +82,7 @@ def test_failed_run_leaves_the_cursor_where_it_was(api: FakeApi, lake) -> None:
     ingest_dataset(contract, lake, "r1", progress=False)
     before = cursor_file(lake)
     api.records.append({"id": 300, "updated_at": "2026-03-01T00:00:00Z", "name": "new"})
-    api.config.faults = [Fault(status=200, body=b"not json")]
+    api.config.faults = [Fault(status=200, body=b"not json")] * 5  # on every attempt (make_contract: max_attempts 5)
     with pytest.raises(IngestError):
         ingest_dataset(contract, lake, "r2", progress=False)
     assert cursor_file(lake) == before

@@ -1,8 +1,10 @@
 """HTTP for ingestion: one GET with retries, backoff with jitter, `Retry-After`, a client-side rate limit,
 a per-request timeout and a run-wide retry budget; JSON parsing and the page-shape check.
 
-Retried: connection errors, timeouts, broken bodies, HTTP 429 and 5xx. Not retried (a user can fix them):
-other 4xx, a body that is not JSON, a body that is not the shape the contract declares.
+Retried: connection errors, timeouts, broken bodies, HTTP 429 and 5xx, and a 2xx body that does not parse as JSON
+(a body cut short in transit looks exactly like that; one that stays unparsable fails the run after the last
+attempt, naming the page). Not retried (a user can fix them): other 4xx, a body that is not the shape the contract
+declares.
 """
 
 from __future__ import annotations
@@ -117,6 +119,10 @@ class _Retryable(Exception):
         self.reason, self.retry_after = reason, retry_after
 
 
+class _NotJson(_Retryable):
+    """A 2xx answer whose body does not parse: cut short in transit (retried), or not JSON at all."""
+
+
 class RestClient:
     """Fetches pages for one source. Thread-safe: each thread gets its own `requests.Session`."""
 
@@ -163,14 +169,7 @@ class RestClient:
     def fetch(self, request: PageRequest, number: int) -> Page:
         """GET one page with retries, parse it, check its shape. Raises IngestError with one line naming the page."""
         where = f"page {number} ({safe_url(request.url, request.params, self.hidden_params)})"
-        response = self._get_with_retries(request, where)
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError as e:
-            raise IngestError(
-                f"{where}: response is not JSON ({e.msg} at byte {e.pos} of {len(response.content)}): "
-                "check the URL and that the API returns JSON"
-            ) from None
+        response, body = self._get_with_retries(request, where)
         records = find_path(body, self.source.records_path)
         if records is _MISSING or not isinstance(records, list):
             found = "nothing" if records is _MISSING else type(records).__name__
@@ -180,7 +179,8 @@ class RestClient:
             raise IngestError(f"{where}: records must be JSON objects: fix source.records_path")
         return Page(number, safe_url(response.url, hide=self.hidden_params), response, body, records)
 
-    def _get_with_retries(self, request: PageRequest, where: str) -> requests.Response:
+    def _get_with_retries(self, request: PageRequest, where: str) -> tuple[requests.Response, Any]:
+        """The response and its parsed JSON body."""
         spec = self.source.retry
         attempt = 0
         refreshed_token = False
@@ -189,6 +189,11 @@ class RestClient:
                 return self._get_once(request, where)
             except _Retryable as e:
                 attempt += 1
+                if attempt >= spec.max_attempts and isinstance(e, _NotJson):
+                    raise IngestError(
+                        f"{where}: {e.reason}; gave up after {attempt} attempts: "
+                        "check the URL and that the API returns JSON"
+                    ) from None
                 if attempt >= spec.max_attempts:
                     raise IngestError(
                         f"{where}: gave up after {attempt} attempts ({e.reason}): check the API is up, "
@@ -211,7 +216,7 @@ class RestClient:
                     continue
                 raise IngestError(f"{where}: HTTP 401 Unauthorized: check the credentials in source.auth") from None
 
-    def _get_once(self, request: PageRequest, where: str) -> requests.Response:
+    def _get_once(self, request: PageRequest, where: str) -> tuple[requests.Response, Any]:
         self.rate_limiter.wait()
         with self._sessions_lock:
             self.requests_made += 1
@@ -233,7 +238,10 @@ class RestClient:
             raise _Unauthorized()
         if status >= 400:
             raise IngestError(f"{where}: HTTP {status} {response.reason}: {_fix_for(status)}")
-        return response
+        try:
+            return response, orjson.loads(response.content)
+        except orjson.JSONDecodeError as e:
+            raise _NotJson(f"response is not JSON ({e.msg} at byte {e.pos} of {len(response.content)})") from None
 
 
 class _Unauthorized(Exception):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from batchlake_core.contract import DatasetContract
+from batchlake_core.errors import UserError
 from batchlake_core.layout import Lake
 from batchlake_core.storage import ObjectStore
 from pyspark.sql import SparkSession
@@ -28,6 +29,26 @@ from batchlake_transforms.schema import processed_schema
 
 Stage = Callable[[str], AbstractContextManager[None]]
 Log = Callable[[str], None]
+
+
+DISK_FULL = "No space left on device"
+
+
+class DiskFullError(UserError):
+    """The disk filled up while Spark wrote a run's output (the published data and the bookmark are untouched)."""
+
+
+@contextmanager
+def disk_full_as_user_error(spark: SparkSession, where: str) -> Iterator[None]:
+    """A Spark job that fails on a full disk becomes one line; any other failure passes through unchanged."""
+    try:
+        yield
+    except Exception as e:  # Py4JJavaError or a pyspark captured error: the JVM's exception chain is in its text
+        if DISK_FULL not in str(e):
+            raise
+        scratch = spark.conf.get("spark.local.dir", None)
+        where += f" or Spark's scratch space {scratch}" if scratch else ""
+        raise DiskFullError(f"disk full while writing {where} ({DISK_FULL}): free space and rerun") from None
 
 
 def timed_stages(summary: RunSummary) -> Stage:
@@ -84,7 +105,8 @@ def transform_validate_publish(
 
     verify_raw_files(store, pending)
     spark = get_spark()
-    with stage("transform"):
+    staging = lake.staging_run(dataset, summary.run_id)
+    with stage("transform"), disk_full_as_user_error(spark, f"the staged output {staging}"):
         result = transform_dataset(spark, contract, lake, summary.run_id, pending)
     summary.records_read, summary.records_processed = result.records_in, result.records_processed
     summary.records_duplicate, summary.records_quarantined = result.records_duplicate, result.records_quarantined
