@@ -16,7 +16,16 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-HEADLINE_SUFFIXES = ("seconds", "per_s", "per_cpu_s", "rss_mb", "ratio", "records")
+HEADLINE_SUFFIXES = (
+    "seconds",
+    "per_s",
+    "per_cpu_s",
+    "rss_mb",
+    "ratio",
+    "records",
+    "_over_duckdb",
+    "_over_spark_transform",
+)
 SKIP_KEYS = {"settings", "runs", "segments", "mutations"}
 
 
@@ -139,7 +148,7 @@ def main() -> None:
     ]
     for path in sorted(args.results.glob("*.json")):
         result = json.loads(path.read_text())
-        date = result.get("date") or result.get("generated_at") or "?"
+        date = result.get("date") or result.get("generated_at") or result.get("measured_at") or "?"
         out += [f"## {path.stem} (`{path.name}`, {date})", ""]
         if path.stem == "e2e" and "runs" in result:
             out += e2e_table(result)
