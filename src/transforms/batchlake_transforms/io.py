@@ -29,25 +29,24 @@ def read_raw_lines(spark: SparkSession, file_uris: list[str]) -> DataFrame:
 def read_published(
     spark: SparkSession, contract: DatasetContract, processed_uri: str, partitions: list[dict[str, str]]
 ) -> DataFrame | None:
-    """The published rows of the given partitions (partition pruning keeps the read to those), or None."""
-    schema = processed_schema(contract)
-    try:
-        df = spark.read.schema(schema).option("basePath", spark_path(processed_uri)).parquet(spark_path(processed_uri))
-    except Exception as e:  # an empty or missing processed zone: nothing published yet
-        if "PATH_NOT_FOUND" in str(e) or "UNABLE_TO_INFER_SCHEMA" in str(e):
-            return None
-        raise
+    """The published rows of the given partitions, or None when none of them is published yet.
+
+    Only the folders of those partitions are listed: listing the whole table would make every run pay for every
+    partition ever published (184 folders, 1.5 s locally, more on S3, for a run touching 8).
+    """
     keys = [p.name for p in contract.schema.partition_keys]
-    if not keys or not partitions:
-        return df
-    condition = None
-    for values in partitions:
-        clause = None
-        for key in keys:
-            term = F.col(key).cast("string") == F.lit(values[key])
-            clause = term if clause is None else clause & term
-        condition = clause if condition is None else condition | clause
-    return df.where(condition)
+    folders = [f"{processed_uri}/{hive_partition_path(keys, [v[k] for k in keys])}" for v in partitions] if keys else []
+    existing = [spark_path(f) for f in folders or [processed_uri] if _exists(spark, spark_path(f))]
+    if not existing:
+        return None
+    reader = spark.read.schema(processed_schema(contract)).option("basePath", spark_path(processed_uri))
+    return reader.parquet(*existing)
+
+
+def _exists(spark: SparkSession, path: str) -> bool:
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)
 
 
 def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> None:
