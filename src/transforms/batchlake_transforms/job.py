@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from batchlake_core import faults
+from batchlake_core.catalog.tables import partition_path
 from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import Lake
 from pyspark import StorageLevel
@@ -48,10 +49,6 @@ class TransformResult:
     staging_uri: str = ""
     quarantine_uri: str | None = None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
-
-
-def partition_path(values: dict[str, str]) -> str:
-    return "/".join(f"{k}={v}" for k, v in values.items())
 
 
 def transform_dataset(

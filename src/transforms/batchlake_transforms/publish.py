@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from batchlake_core import faults
+from batchlake_core.catalog.tables import partition_path
 from batchlake_core.layout import Lake
 from batchlake_core.storage import ObjectStore
 
@@ -38,10 +39,6 @@ class PublishPlan:
     partitions: list[dict[str, str]]
     raw_runs: list[str]
     lineage: dict
-
-
-def partition_path(values: dict[str, str]) -> str:
-    return "/".join(f"{k}={v}" for k, v in values.items())
 
 
 def journal_uri(lake: Lake, dataset: str) -> str:

@@ -65,6 +65,11 @@ def hive_partition_path(keys: list[str], values: list[str]) -> str:
     return "/".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
 
 
+def partition_path(values: dict[str, str]) -> str:
+    """`{"order_date": "2025-06-01"}` -> `order_date=2025-06-01`, keys in the dict's order."""
+    return hive_partition_path(list(values), list(values.values()))
+
+
 # --- processed ---------------------------------------------------------------------------------
 
 
