@@ -82,7 +82,13 @@ def e2e_table(result: dict) -> list[str]:
         "cost (*fixed only*, marginal ratio undefined): it meets the target if the incremental run also stays "
         "under that bound. A negative marginal ratio means the incremental run "
         "was faster than the one-order run: noise. Process start-up (interpreter, imports, Spark session) is "
-        "reported apart.",
+        "reported apart."
+        + (
+            f" The minimal and incremental runs were each run {result['repeats']['minimal']} times from the same "
+            "lake state; their seconds are the median per stage (and of the wall time)."
+            if "repeats" in result
+            else ""
+        ),
         "",
         "| orders stage | full s | fixed s | incremental s | raw ratio | marginal ratio | target ≤ 10% "
         "| uniform s | uniform marginal | full MB read | fixed MB read | incr. MB read |",
@@ -102,7 +108,7 @@ def e2e_table(result: dict) -> list[str]:
             f"{uniform_marginal} | {fmt(f['logical_bytes'].get(stage, 0) / 1e6)} | "
             f"{fmt(m['logical_bytes'].get(stage, 0) / 1e6)} | {fmt(r['logical_bytes'].get(stage, 0) / 1e6)} |"
         )
-    walls = [run["wall_seconds"] for run in (full, minimal, recent, uniform)]
+    walls = [run.get("wall_seconds_median", run["wall_seconds"]) for run in (full, minimal, recent, uniform)]
     lines += [
         f"| *whole command (wall)* | {fmt(walls[0])} | {fmt(walls[1])} | {fmt(walls[2])} | "
         f"{ratio_cell(walls[2] / walls[0])} | {ratio_cell((walls[2] - walls[1]) / (walls[0] - walls[1]))} | | "

@@ -194,7 +194,7 @@ def main() -> None:
     from batchlake_transforms.job import transform_dataset
     from batchlake_transforms.quality import validate
     from batchlake_transforms.schema import processed_schema
-    from batchlake_transforms.spark import local_spark_session
+    from batchlake_transforms.spark import local_spark_session, quick_jit_for
 
     load_before = os.getloadavg()[0]
     work = args.work.resolve()
@@ -215,7 +215,8 @@ def main() -> None:
     raw_records = sum(r.records for r in raw_runs)
 
     started = time.perf_counter()
-    spark = local_spark_session(work / "spark", app_name="transform-bench")
+    # The JVM the local runner would start for this input (C1 only below QUICK_JIT_MAX_RECORDS).
+    spark = local_spark_session(work / "spark", app_name="transform-bench", quick_jit=quick_jit_for(raw_records))
     spark.range(1).count()  # the session is really up
     spark_startup = time.perf_counter() - started
     cores = spark.sparkContext.defaultParallelism

@@ -23,9 +23,6 @@ from batchlake_core.contract import load_contract
 BATCHLAKE = str(Path(sys.executable).with_name("batchlake"))
 ORDERS, CUSTOMERS = 2000, 300
 RUN_TIMEOUT = 240
-# Each `batchlake run` here is a short-lived JVM over a few thousand rows: the C2 compiler and the parallel
-# collector's threads only compete with the run for the 2 cores. Tuning the JVM does not change what Spark computes.
-SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +56,6 @@ def start_run(lake: Path, pipelines: Path, api_url: str, **env: str) -> subproce
         "SHOP_API_URL": api_url,
         "PYTHONUNBUFFERED": "1",
         "COLUMNS": "200",
-        "JAVA_TOOL_OPTIONS": f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {SHORT_LIVED_JVM}".strip(),
     }
     full_env |= env
     return subprocess.Popen(

@@ -92,23 +92,36 @@ class PipelineRunner:
         self.repo_root = repo_root
         self.console = console or make_console(stderr=True)
         self._spark = None
+        self._quick_jit = False
 
     # -- shared resources --------------------------------------------------------------------
-    @property
-    def spark(self):
-        if self._spark is None:
-            from batchlake_transforms.spark import JavaMissingError, local_spark_session
+    def spark(self, records: int):
+        """The run's Spark session, started for `records` pending records (its JIT mode follows the input size).
 
+        A session started with the quick JIT for a small dataset is restarted when a large one follows.
+        """
+        from batchlake_transforms.spark import JavaMissingError, local_spark_session, quick_jit_for
+
+        quick_jit = quick_jit_for(records)
+        if self._spark is not None and self._quick_jit and not quick_jit:
+            self.console.print(f"[dim]restarting Spark with the optimizing JIT for {records:,} records …")
+            self.close()
+        if self._spark is None:
             self.console.print("[dim]starting Spark local[*] …")
             try:
-                self._spark = local_spark_session(self.env.lake_root / ".spark" if self.env.lake_root else ".spark")
+                self._spark = local_spark_session(
+                    self.env.lake_root / ".spark" if self.env.lake_root else ".spark", quick_jit=quick_jit
+                )
             except JavaMissingError as e:
                 raise UserError(str(e)) from None
+            self._quick_jit = quick_jit
         return self._spark
 
     def close(self) -> None:
         if self._spark is not None:
-            self._spark.stop()
+            from batchlake_transforms.spark import stop_local_spark
+
+            stop_local_spark(self._spark)
             self._spark = None
 
     # -- one dataset -------------------------------------------------------------------------
@@ -174,7 +187,7 @@ class PipelineRunner:
         faults.point("after_crawl")
 
         transform_validate_publish(
-            lambda: self.spark,
+            self.spark,
             contract,
             env.lake,
             env.store,

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None, glue_client=None) -> int:
     )
     resume_publish(lake, store, dataset, register)
     discard_leftovers_of_killed_runs(lake, store, dataset)
-    transform_validate_publish(lambda: spark, contract, lake, store, summary, register, log=print)
+    transform_validate_publish(lambda _records: spark, contract, lake, store, summary, register, log=print)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"report: {write_run_report(summary, lake, store)}")
     if not summary.published:

@@ -80,7 +80,7 @@ def reference_frames(spark: SparkSession, contract: DatasetContract, lake: Lake,
 
 
 def transform_validate_publish(
-    get_spark: Callable[[], SparkSession],
+    get_spark: Callable[[int], SparkSession],
     contract: DatasetContract,
     lake: Lake,
     store: ObjectStore,
@@ -91,20 +91,22 @@ def transform_validate_publish(
 ) -> None:
     """Process every raw run not yet published; fill `summary` with counts, quality outcome and publish status.
 
-    `get_spark` is called only when there is something to transform, so a run without new data starts no JVM.
+    `get_spark(records)` is called only when there is something to transform, so a run without new data starts no
+    JVM; `records` is how many raw records are pending (a local runner sizes its JVM by it).
     """
     stage = stage or timed_stages(summary)
     dataset = contract.dataset
     pending = pending_raw_runs(lake, store, dataset)
     summary.raw_runs = [r.run_id for r in pending]
-    if sum(r.records for r in pending) == 0:
+    pending_records = sum(r.records for r in pending)
+    if pending_records == 0:
         summary.status, summary.published = "no new data", True
         summary.reason = "no raw records since the last published run: the processed zone is up to date"
         log(summary.reason)
         return
 
     verify_raw_files(store, pending)
-    spark = get_spark()
+    spark = get_spark(pending_records)
     staging = lake.staging_run(dataset, summary.run_id)
     with stage("transform"), disk_full_as_user_error(spark, f"the staged output {staging}"):
         result = transform_dataset(spark, contract, lake, summary.run_id, pending)

@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 LOG4J = Path(__file__).with_name("log4j2.properties")
@@ -23,7 +24,13 @@ REQUIRED_CONF = {
 
 # Spark generates one Java method per query stage; the parse stage of a wide contract exceeds HotSpot's 8,000-byte
 # limit for JIT compilation and would run interpreted (about 1.7x slower, docs/decisions/0505-transform-speed.md).
-JVM_OPTIONS = [f"-Dlog4j2.configurationFile={LOG4J}", "-XX:-DontCompileHugeMethods"]
+# A batch job wants throughput, not short pauses: the parallel collector (docs/decisions/0506-jit-by-input-size.md).
+JVM_OPTIONS = [f"-Dlog4j2.configurationFile={LOG4J}", "-XX:-DontCompileHugeMethods", "-XX:+UseParallelGC"]
+# Below this many records to transform, a local run's JVM compiles with C1 only: HotSpot's optimizing compiler (C2)
+# spends more CPU compiling Spark than it saves on a small input, and a local run has few cores to share with it.
+# Measured crossover on 2 cores: about 225k orders (docs/decisions/0506-jit-by-input-size.md).
+QUICK_JIT_MAX_RECORDS = 200_000
+QUICK_JIT_OPTIONS = ["-XX:TieredStopAtLevel=1"]
 # Where the driver's JVM options are not ours to set (AWS Glue), such a stage runs without whole-stage code generation
 # instead: slower than compiling the huge method, faster than interpreting it.
 HUGE_METHOD_FALLBACK_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
@@ -49,8 +56,18 @@ def apply_required_conf(spark: SparkSession, *, huge_method_fallback: bool = Fal
         spark.conf.set(key, value)
 
 
-def local_spark_session(work_dir: str | Path, app_name: str = "batchlake", cores: str = "*") -> SparkSession:
-    """Spark local[*] for the local environment; Derby/metastore and scratch files kept under `work_dir`."""
+def quick_jit_for(records: int) -> bool:
+    """Whether a JVM started to transform `records` records should compile with C1 only."""
+    return records < QUICK_JIT_MAX_RECORDS
+
+
+def local_spark_session(
+    work_dir: str | Path, app_name: str = "batchlake", cores: str = "*", *, quick_jit: bool = False
+) -> SparkSession:
+    """Spark local[*] for the local environment; Derby/metastore and scratch files kept under `work_dir`.
+
+    `quick_jit` starts the JVM with C1 only (see `QUICK_JIT_MAX_RECORDS`); it is fixed for the JVM's life.
+    """
     require_java()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     work_dir = Path(work_dir).resolve()
@@ -63,7 +80,10 @@ def local_spark_session(work_dir: str | Path, app_name: str = "batchlake", cores
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", " ".join([f"-Dderby.system.home={work_dir}", *JVM_OPTIONS]))
+        .config(
+            "spark.driver.extraJavaOptions",
+            " ".join([f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *(QUICK_JIT_OPTIONS if quick_jit else [])]),
+        )
         .config("spark.driver.memory", os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g"))
     )
     for key, value in REQUIRED_CONF.items():
@@ -71,3 +91,21 @@ def local_spark_session(work_dir: str | Path, app_name: str = "batchlake", cores
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def stop_local_spark(spark: SparkSession) -> None:
+    """Stop the session and its JVM, so that the next `local_spark_session` starts a JVM with its own options.
+
+    `SparkSession.stop` alone keeps PySpark's JVM (and the options it started with) for the next session.
+    """
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    gateway.shutdown()
+    process = getattr(gateway, "proc", None)
+    if process is not None:
+        process.stdin.close()  # PySpark's JVM exits when its stdin closes
+        process.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
