@@ -234,7 +234,8 @@ def measure_repeated(
     work. Returns the first run, plus `repeats`: every repeat's wall and stage seconds (`stage_costs` takes their
     medians); the lake is left as the last repeat left it."""
     snapshot = work / f"{name}-lake-before"
-    shutil.copytree(lake, snapshot, symlinks=True)
+    if repeats > 1:  # (the full run starts from no lake at all)
+        shutil.copytree(lake, snapshot, symlinks=True)
     first: dict = {}
     seen = []
     for i in range(repeats):
@@ -251,7 +252,7 @@ def measure_repeated(
                 "load_average_at_start": run["load_average_at_start"],
             }
         )
-    shutil.rmtree(snapshot)
+    shutil.rmtree(snapshot, ignore_errors=True)
     first["repeats"] = seen
     first["wall_seconds_median"] = statistics.median(r["wall_seconds"] for r in seen)
     return first
