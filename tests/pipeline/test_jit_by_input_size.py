@@ -43,10 +43,8 @@ def alive(pid: int) -> bool:
 
 def test_small_input_starts_c1_only_and_a_large_one_restarts_with_c2(tmp_path):
     small, large = QUICK_JIT_MAX_RECORDS - 1, QUICK_JIT_MAX_RECORDS
-    script = tmp_path / "jit_modes.py"  # a file: PySpark's launcher does not start from `python -c`
-    script.write_text(SCRIPT)
     out = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "lake"), str(small), str(large), str(small)],
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "lake"), str(small), str(large), str(small)],
         capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     first, second, third = json.loads(out.stdout.strip().splitlines()[-1])
