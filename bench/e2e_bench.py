@@ -236,25 +236,24 @@ def measure_repeated(
     snapshot = work / f"{name}-lake-before"
     if repeats > 1:  # (the full run starts from no lake at all)
         shutil.copytree(lake, snapshot, symlinks=True)
-    first: dict = {}
-    seen = []
+    measured = []
     for i in range(repeats):
         if i:
             shutil.rmtree(lake)
             shutil.copytree(snapshot, lake, symlinks=True)
         label = f"{name}-{i + 1}of{repeats}" if repeats > 1 else name  # also names the run's log file
-        run = measure(lake, api_url, label, work, datasets, references)
-        first = first or run
-        seen.append(
-            {
-                "wall_seconds": run["wall_seconds"],
-                "stage_seconds": {d: run["datasets"][d]["stage_seconds"] for d in datasets},
-                "load_average_at_start": run["load_average_at_start"],
-            }
-        )
+        measured.append(measure(lake, api_url, label, work, datasets, references))
     shutil.rmtree(snapshot, ignore_errors=True)
-    first["repeats"] = seen
-    first["wall_seconds_median"] = statistics.median(r["wall_seconds"] for r in seen)
+    first = measured[0]
+    first["repeats"] = [
+        {
+            "wall_seconds": run["wall_seconds"],
+            "stage_seconds": {d: run["datasets"][d]["stage_seconds"] for d in datasets},
+            "load_average_at_start": run["load_average_at_start"],
+        }
+        for run in measured
+    ]
+    first["wall_seconds_median"] = statistics.median(run["wall_seconds"] for run in measured)
     return first
 
 

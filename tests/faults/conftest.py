@@ -52,12 +52,7 @@ def start_run(lake: Path, pipelines: Path, api_url: str, **env: str) -> subproce
     """`batchlake run orders` in its own process group (so its JVM can be killed with it)."""
     cmd = [BATCHLAKE, "run", "orders", "--env", "local", "--lake", str(lake), "--pipelines", str(pipelines)]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BATCHLAKE_")}
-    full_env |= {
-        "SHOP_API_URL": api_url,
-        "PYTHONUNBUFFERED": "1",
-        "COLUMNS": "200",
-    }
-    full_env |= env
+    full_env |= {"SHOP_API_URL": api_url, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **env}
     return subprocess.Popen(
         cmd, env=full_env, cwd=pipelines, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True,

@@ -189,12 +189,12 @@ class RestClient:
                 return self._get_once(request, where)
             except _Retryable as e:
                 attempt += 1
-                if attempt >= spec.max_attempts and isinstance(e, _NotJson):
-                    raise IngestError(
-                        f"{where}: {e.reason}; gave up after {attempt} attempts: "
-                        "check the URL and that the API returns JSON"
-                    ) from None
                 if attempt >= spec.max_attempts:
+                    if isinstance(e, _NotJson):
+                        raise IngestError(
+                            f"{where}: {e.reason}; gave up after {attempt} attempts: "
+                            "check the URL and that the API returns JSON"
+                        ) from None
                     raise IngestError(
                         f"{where}: gave up after {attempt} attempts ({e.reason}): check the API is up, "
                         "or raise source.retry.max_attempts"

@@ -37,11 +37,8 @@ def read_published(
     requests on S3 (183 for a first load by date).
     """
     keys = [p.name for p in contract.schema.partition_keys]
-    if not keys:
-        existing = existing_paths(spark, [spark_path(processed_uri)])
-    else:
-        folders = [f"{processed_uri}/{hive_partition_path(keys, [v[k] for k in keys])}" for v in partitions]
-        existing = existing_paths(spark, [spark_path(f) for f in folders])
+    folders = [f"{processed_uri}/{hive_partition_path(keys, [v[k] for k in keys])}" for v in partitions] if keys else []
+    existing = existing_paths(spark, [spark_path(f) for f in folders or [processed_uri]])
     if not existing:
         return None
     reader = spark.read.schema(processed_schema(contract)).option("basePath", spark_path(processed_uri))
@@ -52,13 +49,14 @@ def existing_paths(spark: SparkSession, paths: list[str]) -> list[str]:
     """The given paths that exist, in order: one listing of each distinct parent folder (none if it is missing)."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
+    parent_and_name = [p.rsplit("/", 1) for p in paths]
     names_in: dict[str, set[str]] = {}
-    for parent in dict.fromkeys(p.rsplit("/", 1)[0] for p in paths):
+    for parent in dict.fromkeys(parent for parent, _ in parent_and_name):
         folder = jvm.org.apache.hadoop.fs.Path(parent)
         fs = folder.getFileSystem(conf)
         statuses = fs.listStatus(folder) if fs.exists(folder) else []
         names_in[parent] = {status.getPath().getName() for status in statuses}
-    return [p for p in paths if p.rsplit("/", 1)[1] in names_in[p.rsplit("/", 1)[0]]]
+    return [p for p, (parent, name) in zip(paths, parent_and_name, strict=True) if name in names_in[parent]]
 
 
 def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> None:
