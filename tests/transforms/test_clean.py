@@ -99,3 +99,44 @@ def test_merge_breaks_ties_within_a_batch_by_newest_raw_run(spark):
     merged = merge_latest(a.union(b).drop(RAW, REJECT_REASON), None, ["id"], "updated_at")
     assert [str(r["amount"]) for r in merged.collect()] == ["2.00"]
     assert merged.where(F.col(ORIGIN) == 1).count() == 1
+
+
+WIDE_DECIMAL = parse_contract(
+    {
+        "dataset": "ledger",
+        "source": {"base_url": "http://x", "path": "/l", "paginator": {"type": "page_number"}, "primary_key": ["id"]},
+        "schema": {
+            "columns": [
+                {"name": "id", "type": "bigint", "nullable": False},
+                {"name": "amount", "type": "decimal(38,20)", "source": "money.amount"},
+                {"name": "updated_at", "type": "timestamp", "nullable": False},
+            ]
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("raw_amount", "expected"),
+    [
+        # JSON numbers with more digits than a double keeps: read through a double, they lost digits.
+        ("12345678901234567.89", Decimal("12345678901234567.89")),
+        ("0.10000000000000000555", Decimal("0.10000000000000000555")),
+        ("-98765432109876543.21e-1", Decimal("-9876543210987654.321")),
+        # The same digits given as JSON strings, and a short number: unchanged.
+        ('"12345678901234567.89"', Decimal("12345678901234567.89")),
+        ("2.5", Decimal("2.5")),
+    ],
+)
+def test_a_wide_decimal_keeps_every_digit(spark, raw_amount, expected):
+    line = f'{{"id": 1, "money": {{"amount": {raw_amount}}}, "updated_at": "2025-06-01T12:00:00Z"}}'
+    [row] = clean(lines_df(spark, [line]), WIDE_DECIMAL).collect()
+    assert (row["amount"], row[REJECT_REASON]) == (expected, None)
+
+
+@pytest.mark.parametrize("raw_amount", ['"1,5"', "1e40", '"12.5 EUR"'])
+def test_a_wide_decimal_that_is_not_a_number_is_quarantined(spark, raw_amount):
+    line = f'{{"id": 1, "money": {{"amount": {raw_amount}}}, "updated_at": "2025-06-01T12:00:00Z"}}'
+    [row] = clean(lines_df(spark, [line]), WIDE_DECIMAL).collect()
+    assert row["amount"] is None
+    assert row[REJECT_REASON].startswith("invalid decimal(38,20) for amount: ")

@@ -11,18 +11,27 @@ Row bookkeeping columns (dropped before the processed table is written):
 
 from __future__ import annotations
 
-from batchlake_core.contract import DatasetContract
+from batchlake_core.contract import Column, DatasetContract
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from batchlake_transforms.schema import CORRUPT_COLUMN, is_scalar, raw_json_schema, source_path
+from batchlake_transforms.schema import (
+    CORRUPT_COLUMN,
+    exact_decimal_schema,
+    is_scalar,
+    needs_exact_decimal,
+    raw_json_schema,
+    source_path,
+)
 
 RAW = "_raw"
 RAW_RUN_ID = "_raw_run_id"
 REJECT_REASON = "_reject_reason"
 ORIGIN = "_origin"
 BOOKKEEPING = (RAW, RAW_RUN_ID, REJECT_REASON, ORIGIN)
+# RFC 8259's number grammar: the text a JSON number has once read into a string field.
+JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 
 
 def _quote(name: str) -> str:
@@ -54,6 +63,8 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
         raw_value = F.col("_parsed." + ".".join(_quote(p) for p in source_path(column)))
         if is_scalar(column):
             typed = F.expr(f"try_cast(_parsed.{'.'.join(_quote(p) for p in source_path(column))} AS {column.type})")
+            if needs_exact_decimal(column):
+                typed = F.when(raw_value.rlike(JSON_NUMBER), _exact_decimal(column)).otherwise(typed)
             typed = F.when(F.year(typed).between(1, 9999), typed) if column.type in ("date", "timestamp") else typed
             reasons.append(
                 F.when(
@@ -67,6 +78,14 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
             reasons.append(F.when(typed.isNull() & raw_value.isNull(), F.lit(f"missing required field {column.name}")))
         typed_columns.append(typed.alias(column.name))
     return parsed.select(*typed_columns, F.coalesce(*reasons).alias(REJECT_REASON), F.col(RAW), F.col(RAW_RUN_ID))
+
+
+def _exact_decimal(column: Column) -> SparkColumn:
+    """The column's value read again from the raw line with its decimal type: exact where the string was rounded."""
+    exact = F.from_json(F.col(RAW), exact_decimal_schema(column))
+    for part in source_path(column):
+        exact = exact.getField(part)
+    return exact
 
 
 def apply_filters(df: DataFrame, filters: list[str]) -> DataFrame:

@@ -7,6 +7,7 @@ from pyspark.sql import types as T
 
 CORRUPT_COLUMN = "_corrupt_record"
 _SCALAR_TYPES = {"string", "boolean", "int", "bigint", "double", "date", "timestamp"}
+DOUBLE_EXACT_DIGITS = 15
 
 
 def spark_type(type_string: str) -> T.DataType:
@@ -30,23 +31,47 @@ def raw_json_schema(contract: DatasetContract) -> T.StructType:
     (`shipping.country`) become nested structs. A `_corrupt_record` field catches lines that are not JSON or do not
     match the nested shape.
     """
+    leaves = {
+        tuple(source_path(c)): T.StringType() if is_scalar(c) else spark_type(c.type) for c in contract.schema.columns
+    }
+    return _nested_struct(leaves).add(T.StructField(CORRUPT_COLUMN, T.StringType(), True))
+
+
+def needs_exact_decimal(column: Column) -> bool:
+    """A decimal with more digits than a double keeps (see `exact_decimal_schema`)."""
+    data_type = spark_type(column.type)
+    return isinstance(data_type, T.DecimalType) and data_type.precision > DOUBLE_EXACT_DIGITS
+
+
+def exact_decimal_schema(column: Column) -> T.StructType:
+    """Schema reading one decimal column with its own type: every digit of a JSON number is kept.
+
+    Read into a string field, as `raw_json_schema` does, a JSON number passes through a double in Spark's JSON
+    reader: 12345678901234567.89 becomes "1.2345678901234568E16". A double keeps 15 significant digits, so this
+    only matters for decimals with a greater precision.
+    """
+    return _nested_struct({tuple(source_path(column)): spark_type(column.type)})
+
+
+def _nested_struct(leaves: dict[tuple[str, ...], T.DataType]) -> T.StructType:
+    """{("shipping", "country"): string, ...} -> struct<shipping: struct<country: string>, ...>."""
     root: dict = {}
-    for column in contract.schema.columns:
+    for path, data_type in leaves.items():
         node = root
-        path = source_path(column)
         for part in path[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ValueError(f"column {column.name}: source {column.source} conflicts with another column")
-        node[path[-1]] = T.StringType() if is_scalar(column) else spark_type(column.type)
+                raise ValueError(f"source {'.'.join(path)} conflicts with another column")
+        if isinstance(node.get(path[-1]), dict):
+            raise ValueError(f"source {'.'.join(path)} conflicts with another column")
+        node[path[-1]] = data_type
 
     def to_struct(node: dict) -> T.StructType:
         return T.StructType(
             [T.StructField(k, to_struct(v) if isinstance(v, dict) else v, True) for k, v in node.items()]
         )
 
-    schema = to_struct(root)
-    return schema.add(T.StructField(CORRUPT_COLUMN, T.StringType(), True))
+    return to_struct(root)
 
 
 def processed_schema(contract: DatasetContract) -> T.StructType:
