@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from batchlake_core.contract import load_contract
 from batchlake_core.layout import Lake
@@ -160,3 +162,17 @@ def test_interrupted_publish_is_finished_by_resume(spark, contract, tmp_path, ra
     assert not Path(journal_uri(lake, "orders")).exists()
     assert published_rows(spark, contract, tmp_path) == {(1, "paid", "2025-06-01"), (2, "paid", "2025-06-02")}
     assert resume_publish(lake, store, "orders", crash_on_register) is None
+
+
+def test_published_timestamps_are_int64_micros_with_statistics(spark, contract, tmp_path, raw_run):
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1), order(2, updated="2025-06-11T09:30:00Z")])
+    run_once(spark, contract, tmp_path, "t1", [])
+    [part] = (tmp_path / "processed/orders").rglob("*.parquet")
+    metadata = pq.ParquetFile(part).metadata
+    column = metadata.row_group(0).column(metadata.schema.names.index("updated_at"))
+    assert column.physical_type == "INT64"
+    assert "timeUnit=microseconds" in str(column.statistics.logical_type)
+    assert (column.statistics.min, column.statistics.max) == (
+        datetime(2025, 6, 10, tzinfo=UTC),
+        datetime(2025, 6, 11, 9, 30, tzinfo=UTC),
+    )
