@@ -39,6 +39,16 @@ def test_put_get_list_delete(store_and_root, tmp_path):
     assert list(store.list(f"{root}/a2")) == [f"{root}/a2/3.json"]  # a sibling with the same prefix survives
 
 
+def test_iter_lines_streams_the_lines_without_their_ends(store_and_root):
+    store, root = store_and_root
+    big_line = b"x" * 3_000_000  # longer than any read chunk
+    store.put_bytes(f"{root}/q.json", b'{"a": 1}\r\n\n' + big_line + b"\nlast")
+    assert list(store.iter_lines(f"{root}/q.json")) == [b'{"a": 1}', b"", big_line, b"last"]
+    lines = store.iter_lines(f"{root}/q.json")
+    assert next(lines) == b'{"a": 1}'
+    lines.close()  # stopping early releases the file or the S3 response
+
+
 def test_local_writes_leave_no_temporary_files(tmp_path):
     store = LocalObjectStore()
     for i in range(3):

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def get_bytes(self, uri: str) -> bytes: ...
+
+    @abstractmethod
+    def iter_lines(self, uri: str) -> Iterator[bytes]:
+        """The object's lines without their line ends, read as they are consumed (not the whole object at once)."""
 
     @abstractmethod
     def exists(self, uri: str) -> bool: ...
@@ -68,6 +73,11 @@ class LocalObjectStore(ObjectStore):
 
     def get_bytes(self, uri: str) -> bytes:
         return Path(uri).read_bytes()
+
+    def iter_lines(self, uri: str) -> Iterator[bytes]:
+        with open(uri, "rb") as f:
+            for line in f:
+                yield line.rstrip(b"\r\n")
 
     def exists(self, uri: str) -> bool:
         return Path(uri).exists()
@@ -120,6 +130,11 @@ class S3ObjectStore(ObjectStore):
     def get_bytes(self, uri: str) -> bytes:
         bucket, key = split_s3_uri(uri)
         return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def iter_lines(self, uri: str) -> Iterator[bytes]:
+        bucket, key = split_s3_uri(uri)
+        with closing(self.client.get_object(Bucket=bucket, Key=key)["Body"]) as body:
+            yield from body.iter_lines()
 
     def exists(self, uri: str) -> bool:
         from botocore.exceptions import ClientError

@@ -134,6 +134,6 @@ def discard_leftovers_of_killed_runs(lake: Lake, store: ObjectStore, dataset: st
     for run_id, uris in parts.items():
         if store.exists(f"{lake.report_dir(dataset, run_id)}/{SUMMARY_NAME}"):
             continue
-        first = next((line for uri in uris for line in store.get_bytes(uri).splitlines() if line), None)
+        first = next((line for uri in uris for line in store.iter_lines(uri) if line), None)
         if first is None or json.loads(first).get("raw_run_id") not in published:
             store.delete_prefix(lake.quarantine_run(dataset, run_id))
