@@ -1,10 +1,12 @@
 """Transform benchmark: N raw order records -> processed, by Spark (`transform_dataset`), by DuckDB SQL, and GX.
 
-    python bench/transform_bench.py --records 1000000 [--work bench/work/transform] [--out bench/results/transform.json]
+    python bench/transform_bench.py --records 1000000 [--repeats 3] [--work …] [--out bench/results/transform.json]
 
 The raw zone holds committed raw runs (gzip JSONL + manifest) made from the demo API's data module: 10 runs of
 orders, about 2% of the records re-ingested unchanged in a later run (duplicates) and 0.2% broken (malformed JSON or a
-negative amount, quarantined). One process, one run:
+negative amount, quarantined). One process; `--repeats` (default 3) fresh JVMs, each followed by a DuckDB run, so
+that both see the machine in the same state. Each figure is the median over the repeats; every repeat is kept in
+`runs`. GX runs once, in the last JVM.
 
 - `spark_startup_seconds`: the local Spark session start (JVM, not part of the job);
 - `spark_seconds`: `transform_dataset` (read, clean, quarantine, dedupe, write staging partitioned by date), the first
@@ -24,6 +26,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -176,6 +179,51 @@ def run_duckdb(raw_files: list[str], out: Path) -> dict:
     }
 
 
+def run_spark(work: Path, lake_root: Path, contract, lake, raw_runs, raw_records: int):
+    """One fresh JVM: start-up, then `transform_dataset` twice (cold, then warm) -> (session, seconds, last result)."""
+    from batchlake_transforms.job import transform_dataset
+    from batchlake_transforms.spark import local_spark_session, quick_jit_for
+
+    started = time.perf_counter()
+    # The JVM the local runner would start for this input (C1 only below QUICK_JIT_MAX_RECORDS).
+    spark = local_spark_session(work / "spark", app_name="transform-bench", quick_jit=quick_jit_for(raw_records))
+    spark.range(1).count()  # the session is really up
+    startup = time.perf_counter() - started
+    # Twice in the one JVM: the first (cold) run also pays the JIT compiling Spark's generated code and the JSON
+    # parser; the second (warm) is what a long-lived cluster pays. Both are reported; staging is cleared in between.
+    timings = []
+    for attempt in ("cold", "warm"):
+        shutil.rmtree(lake_root / "staging", ignore_errors=True)
+        shutil.rmtree(lake_root / "quarantine", ignore_errors=True)
+        print(f"spark: transform_dataset ({attempt}) …", flush=True)
+        started = time.perf_counter()
+        result = transform_dataset(spark, contract, lake, "bench", raw_runs)
+        timings.append(time.perf_counter() - started)
+        print(f"  {timings[-1]:.1f} s: {result.records_in:,} in, {result.records_processed:,} processed", flush=True)
+    sample = {
+        "spark_startup_seconds": round(startup, 2),
+        "spark_seconds": round(timings[0], 2),
+        "spark_warm_seconds": round(timings[1], 2),
+    }
+    return spark, sample, result
+
+
+def run_gx(spark, contract, result, customers: int) -> dict:
+    """`quality.validate` on the staged output, with a `references` table of `customers` ids."""
+    from batchlake_transforms.io import spark_path
+    from batchlake_transforms.quality import validate
+    from batchlake_transforms.schema import processed_schema
+
+    print("gx: validate on the staged output …", flush=True)
+    staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(result.staging_uri))
+    references = spark.range(1, customers + 1).withColumnRenamed("id", "customer_id")
+    started = time.perf_counter()
+    quality = validate(staged, contract, {("customers", "customer_id"): references})
+    seconds = time.perf_counter() - started
+    print(f"  {seconds:.1f} s: {quality.passed} passed, {quality.failed} failed", flush=True)
+    return {"seconds": seconds, "passed": quality.passed, "failed": quality.failed}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -183,6 +231,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "bench/work/transform")
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/transform.json")
     parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh JVMs (and DuckDB runs); figures are medians")
     args = parser.parse_args()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
@@ -190,11 +239,7 @@ def main() -> None:
     from batchlake_core.layout import Lake
     from batchlake_core.storage import LocalObjectStore
     from batchlake_transforms.bookmarks import pending_raw_runs
-    from batchlake_transforms.io import spark_path
-    from batchlake_transforms.job import transform_dataset
-    from batchlake_transforms.quality import validate
-    from batchlake_transforms.schema import processed_schema
-    from batchlake_transforms.spark import local_spark_session, quick_jit_for
+    from batchlake_transforms.spark import stop_local_spark
 
     load_before = os.getloadavg()[0]
     work = args.work.resolve()
@@ -214,61 +259,51 @@ def main() -> None:
     raw_files = [f for r in raw_runs for f in r.files]
     raw_records = sum(r.records for r in raw_runs)
 
-    started = time.perf_counter()
-    # The JVM the local runner would start for this input (C1 only below QUICK_JIT_MAX_RECORDS).
-    spark = local_spark_session(work / "spark", app_name="transform-bench", quick_jit=quick_jit_for(raw_records))
-    spark.range(1).count()  # the session is really up
-    spark_startup = time.perf_counter() - started
-    cores = spark.sparkContext.defaultParallelism
+    # Each repeat starts its own JVM (a cold job needs one) and runs DuckDB right after, so both see the machine as it
+    # is at that moment; the figures are medians over the repeats, every repeat is kept.
+    repeats = []
+    for repeat in range(1, args.repeats + 1):
+        print(f"repeat {repeat}/{args.repeats}", flush=True)
+        spark, sample, result = run_spark(work, lake_root, contract, lake, raw_runs, raw_records)
+        parallelism = spark.sparkContext.defaultParallelism
+        if repeat == args.repeats:
+            gx = run_gx(spark, contract, result, args.customers)
+        stop_local_spark(spark)
+        if not args.skip_duckdb:
+            print("duckdb: the same transform in SQL …", flush=True)
+            duck = run_duckdb(raw_files, work / "duckdb")
+            print(f"  {duck['seconds']:.1f} s: {duck['records_in']:,} in, {duck['records_processed']:,} processed")
+            spark_counts = (result.records_in, result.records_processed, result.records_quarantined)
+            duck_counts = (duck["records_in"], duck["records_processed"], duck["records_quarantined"])
+            if spark_counts != duck_counts:
+                sys.exit(f"Spark and DuckDB disagree: (in, processed, quarantined) {spark_counts} vs {duck_counts}")
+            sample["duckdb_seconds"] = round(duck["seconds"], 2)
+        repeats.append(sample)
 
-    # Twice in the one JVM: the first (cold) run also pays the JIT compiling Spark's generated code and the JSON
-    # parser; the second (warm) is what a long-lived cluster pays. Both are reported; staging is cleared in between.
-    timings = []
-    for attempt in ("cold", "warm"):
-        shutil.rmtree(lake_root / "staging", ignore_errors=True)
-        shutil.rmtree(lake_root / "quarantine", ignore_errors=True)
-        print(f"spark: transform_dataset ({attempt}) …", flush=True)
-        started = time.perf_counter()
-        result = transform_dataset(spark, contract, lake, "bench", raw_runs)
-        timings.append(time.perf_counter() - started)
-        print(f"  {timings[-1]:.1f} s: {result.records_in:,} in, {result.records_processed:,} processed", flush=True)
-    spark_seconds, spark_warm_seconds = timings
+    def median_of(key: str) -> float | None:
+        values = [r[key] for r in repeats if r.get(key) is not None]
+        return round(statistics.median(values), 2) if values else None
 
-    print("gx: validate on the staged output …", flush=True)
-    staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(result.staging_uri))
-    customers = spark.range(1, args.customers + 1).withColumnRenamed("id", "customer_id")
-    started = time.perf_counter()
-    quality = validate(staged, contract, {("customers", "customer_id"): customers})
-    gx_seconds = time.perf_counter() - started
-    print(f"  {gx_seconds:.1f} s: {quality.passed} passed, {quality.failed} failed", flush=True)
-    spark.stop()
-
-    duck = None
-    if not args.skip_duckdb:
-        print("duckdb: the same transform in SQL …", flush=True)
-        duck = run_duckdb(raw_files, work / "duckdb")
-        print(f"  {duck['seconds']:.1f} s: {duck['records_in']:,} in, {duck['records_processed']:,} processed")
-        spark_counts = (result.records_in, result.records_processed, result.records_quarantined)
-        duck_counts = (duck["records_in"], duck["records_processed"], duck["records_quarantined"])
-        if spark_counts != duck_counts:
-            sys.exit(f"Spark and DuckDB disagree: (in, processed, quarantined) {spark_counts} vs {duck_counts}")
-
+    spark_seconds, spark_warm_seconds = median_of("spark_seconds"), median_of("spark_warm_seconds")
+    duckdb_seconds = median_of("duckdb_seconds")
     results = {
         "rows": raw_records,
-        "spark_seconds": round(spark_seconds, 2),
-        "spark_warm_seconds": round(spark_warm_seconds, 2),
-        "spark_startup_seconds": round(spark_startup, 2),
-        "duckdb_seconds": round(duck["seconds"], 2) if duck else None,
-        "gx_seconds": round(gx_seconds, 2),
-        "spark_over_duckdb": round(spark_seconds / duck["seconds"], 2) if duck else None,
-        "spark_warm_over_duckdb": round(spark_warm_seconds / duck["seconds"], 2) if duck else None,
-        "gx_over_spark_transform": round(gx_seconds / spark_seconds, 3),
+        "repeats": len(repeats),
+        "spark_seconds": spark_seconds,
+        "spark_warm_seconds": spark_warm_seconds,
+        "spark_startup_seconds": median_of("spark_startup_seconds"),
+        "duckdb_seconds": duckdb_seconds,
+        "gx_seconds": round(gx["seconds"], 2),
+        "spark_over_duckdb": round(spark_seconds / duckdb_seconds, 2) if duckdb_seconds else None,
+        "spark_warm_over_duckdb": round(spark_warm_seconds / duckdb_seconds, 2) if duckdb_seconds else None,
+        "gx_over_spark_transform": round(gx["seconds"] / spark_seconds, 3),
         "records_processed": result.records_processed,
         "records_duplicate": result.records_duplicate,
         "records_quarantined": result.records_quarantined,
         "partitions": len(result.partitions),
-        "expectations": {"passed": quality.passed, "failed": quality.failed},
-        "machine": {"cores": os.cpu_count(), "spark_parallelism": cores, "python": platform.python_version()},
+        "expectations": {"passed": gx["passed"], "failed": gx["failed"]},
+        "runs": repeats,
+        "machine": {"cores": os.cpu_count(), "spark_parallelism": parallelism, "python": platform.python_version()},
         # Other processes on the machine distort every figure: the 1-minute load average before and after.
         "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
