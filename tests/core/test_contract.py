@@ -38,6 +38,16 @@ def orders(repo_root):
         (lambda d: d["source"].update(auth={"type": "magic"}), "source.auth", "does not match any of the expected"),
         (lambda d: d["schema"]["columns"][0].update(type="bigintt"), "schema.columns.0.type", "unknown type"),
         (lambda d: d["schema"]["columns"].append({"name": "status", "type": "string"}), "schema", "duplicate"),
+        (
+            lambda d: d["schema"]["columns"].append({"name": "shipping", "type": "string"}),
+            "schema",
+            "column shipping_country reads shipping.country, inside column shipping's source shipping",
+        ),
+        (
+            lambda d: d["schema"]["columns"].insert(0, {"name": "ship", "type": "string", "source": "shipping"}),
+            "schema",
+            "column shipping_country reads shipping.country, inside column ship's source shipping",
+        ),
         (lambda d: d["quality"].append({"expect": "in_set", "column": "status"}), "quality.8", "needs values"),
         (lambda d: d["quality"].append({"expect": "not_null", "column": "x", "severity": "fatal"}), "quality.8", ""),
         (lambda d: d.update(unexpected_key=1), "unexpected_key", "Extra inputs are not permitted"),

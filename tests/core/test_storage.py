@@ -49,6 +49,31 @@ def test_iter_lines_streams_the_lines_without_their_ends(store_and_root):
     lines.close()  # stopping early releases the file or the S3 response
 
 
+def test_s3_iter_lines_reads_only_what_it_yields_and_closes_the_response(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        client.put_object(Bucket="lake", Key="q.json", Body=b"first\n" + b"x" * 8_000_000)
+        bodies = []
+        get_object = client.get_object
+
+        def recording_get_object(**kwargs):
+            response = get_object(**kwargs)
+            bodies.append(response["Body"])
+            return response
+
+        monkeypatch.setattr(client, "get_object", recording_get_object)
+        lines = S3ObjectStore(client).iter_lines("s3://lake/q.json")
+        assert next(lines) == b"first"
+        lines.close()
+        [body] = bodies
+        assert body._amount_read <= 2 * (1 << 20)  # botocore's count of bytes read from the response
+        assert body._raw_stream.closed
+
+
 def test_local_writes_leave_no_temporary_files(tmp_path):
     store = LocalObjectStore()
     for i in range(3):

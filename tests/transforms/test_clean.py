@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from batchlake_core.contract import parse_contract
 from batchlake_transforms.clean import ORIGIN, RAW, RAW_RUN_ID, REJECT_REASON, clean, merge_latest, split_rejected
+from batchlake_transforms.schema import needs_exact_decimal
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
@@ -108,7 +109,7 @@ WIDE_DECIMAL = parse_contract(
         "schema": {
             "columns": [
                 {"name": "id", "type": "bigint", "nullable": False},
-                {"name": "amount", "type": "decimal(38,20)", "source": "money.amount"},
+                {"name": "amount", "type": "decimal(38,20)", "source": "money.amount", "nullable": False},
                 {"name": "updated_at", "type": "timestamp", "nullable": False},
             ]
         },
@@ -126,6 +127,10 @@ WIDE_DECIMAL = parse_contract(
         # The same digits given as JSON strings, and a short number: unchanged.
         ('"12345678901234567.89"', Decimal("12345678901234567.89")),
         ("2.5", Decimal("2.5")),
+        ('"12.5\\n"', Decimal("12.5")),  # try_cast trims a string's line break, as before
+        # Underflows to a zero double: zero at any scale, and not re-read (exactly, 1e-100000000 takes minutes).
+        ("1e-100000000", Decimal("0E-20")),
+        ('"1e-100000000"', Decimal("0E-20")),
     ],
 )
 def test_a_wide_decimal_keeps_every_digit(spark, raw_amount, expected):
@@ -134,9 +139,21 @@ def test_a_wide_decimal_keeps_every_digit(spark, raw_amount, expected):
     assert (row["amount"], row[REJECT_REASON]) == (expected, None)
 
 
-@pytest.mark.parametrize("raw_amount", ['"1,5"', "1e40", '"12.5 EUR"'])
+@pytest.mark.parametrize("raw_amount", ['"1,5"', "1e40", '"12.5 EUR"', '"1e999"'])
 def test_a_wide_decimal_that_is_not_a_number_is_quarantined(spark, raw_amount):
     line = f'{{"id": 1, "money": {{"amount": {raw_amount}}}, "updated_at": "2025-06-01T12:00:00Z"}}'
     [row] = clean(lines_df(spark, [line]), WIDE_DECIMAL).collect()
     assert row["amount"] is None
     assert row[REJECT_REASON].startswith("invalid decimal(38,20) for amount: ")
+
+
+def test_a_missing_wide_decimal_is_quarantined_as_missing(spark):
+    line = '{"id": 1, "money": {}, "updated_at": "2025-06-01T12:00:00Z"}'
+    [row] = clean(lines_df(spark, [line]), WIDE_DECIMAL).collect()
+    assert row[REJECT_REASON] == "missing required field amount"
+
+
+@pytest.mark.parametrize(("decimal_type", "exact"), [("decimal(15,2)", False), ("decimal(16,2)", True)])
+def test_only_decimals_wider_than_a_double_are_read_again(decimal_type, exact):
+    column = WIDE_DECIMAL.schema.columns[1].model_copy(update={"type": decimal_type})
+    assert needs_exact_decimal(column) is exact

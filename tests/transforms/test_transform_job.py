@@ -171,8 +171,21 @@ def test_published_timestamps_are_int64_micros_with_statistics(spark, contract, 
     metadata = pq.ParquetFile(part).metadata
     column = metadata.row_group(0).column(metadata.schema.names.index("updated_at"))
     assert column.physical_type == "INT64"
-    assert "timeUnit=microseconds" in str(column.statistics.logical_type)
+    assert "isAdjustedToUTC=true, timeUnit=microseconds" in str(column.statistics.logical_type)
     assert (column.statistics.min, column.statistics.max) == (
         datetime(2025, 6, 10, tzinfo=UTC),
         datetime(2025, 6, 11, 9, 30, tzinfo=UTC),
     )
+
+
+def test_timestamps_before_1582_are_written(spark, contract, tmp_path, raw_run):
+    # Spark 3.5 (Glue 5) refuses to write them unless told how; Spark 4 writes them by default.
+    raw_run(
+        tmp_path,
+        "orders",
+        "20251201T000000Z-aaaaaa",
+        [order(1).replace("2025-06-01T08:00:00Z", "1000-06-01T08:00:00Z")],
+    )
+    result, _ = run_once(spark, contract, tmp_path, "t1", [])
+    assert (result.records_processed, result.partitions) == (1, [{"order_date": "1000-06-01"}])
+    assert published_rows(spark, contract, tmp_path) == {(1, "paid", "1000-06-01")}

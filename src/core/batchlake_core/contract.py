@@ -183,6 +183,19 @@ class SchemaSpec(_Model):
             raise ValueError(f"duplicate column names: {', '.join(dupes)}")
         return self
 
+    @model_validator(mode="after")
+    def _sources_do_not_nest(self) -> SchemaSpec:
+        """`shipping` and `shipping.city` cannot both be read: one raw field cannot be a value and an object."""
+        paths = {c.name: (c.source or c.name).split(".") for c in self.columns}
+        for outer, outer_path in paths.items():
+            for inner, inner_path in paths.items():
+                if len(inner_path) > len(outer_path) and inner_path[: len(outer_path)] == outer_path:
+                    raise ValueError(
+                        f"column {inner} reads {'.'.join(inner_path)}, inside column {outer}'s source "
+                        f"{'.'.join(outer_path)}"
+                    )
+        return self
+
 
 # --- transform --------------------------------------------------------------------------------
 

@@ -29,7 +29,10 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def iter_lines(self, uri: str) -> Iterator[bytes]:
-        """The object's lines without their line ends, read as they are consumed (not the whole object at once)."""
+        """The object's lines without their line ends, read as they are consumed (not the whole object at once).
+
+        Lines end at "\\n" (a "\\r" before it is dropped). Close the iterator when stopping early.
+        """
 
     @abstractmethod
     def exists(self, uri: str) -> bool: ...
@@ -134,7 +137,7 @@ class S3ObjectStore(ObjectStore):
     def iter_lines(self, uri: str) -> Iterator[bytes]:
         bucket, key = split_s3_uri(uri)
         with closing(self.client.get_object(Bucket=bucket, Key=key)["Body"]) as body:
-            yield from body.iter_lines()
+            yield from body.iter_lines(chunk_size=1 << 20)  # botocore's 1 KiB default re-joins a long line per KiB
 
     def exists(self, uri: str) -> bool:
         from botocore.exceptions import ClientError

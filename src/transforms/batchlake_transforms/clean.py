@@ -30,8 +30,11 @@ RAW_RUN_ID = "_raw_run_id"
 REJECT_REASON = "_reject_reason"
 ORIGIN = "_origin"
 BOOKKEEPING = (RAW, RAW_RUN_ID, REJECT_REASON, ORIGIN)
-# RFC 8259's number grammar: the text a JSON number has once read into a string field.
-JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+# A JSON number (RFC 8259) as Spark writes it into a string field, through a double: never more than 3 exponent digits.
+# A longer exponent, only possible in a string, is left to try_cast: re-reading 1e-100000000 exactly takes minutes.
+JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?\z"
+# A double that is zero: the number underflowed (1e-400), and it is 0 at any decimal scale (up to 38).
+JSON_ZERO = r"^-?0(\.0+)?([eE][+-]?[0-9]+)?\z"
 
 
 def _quote(name: str) -> str:
@@ -60,11 +63,16 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
         )
     ]
     for column in contract.schema.columns:
-        raw_value = F.col("_parsed." + ".".join(_quote(p) for p in source_path(column)))
+        parsed_path = "_parsed." + ".".join(_quote(p) for p in source_path(column))
+        raw_value = F.col(parsed_path)
         if is_scalar(column):
-            typed = F.expr(f"try_cast(_parsed.{'.'.join(_quote(p) for p in source_path(column))} AS {column.type})")
+            typed = F.expr(f"try_cast({parsed_path} AS {column.type})")
             if needs_exact_decimal(column):
-                typed = F.when(raw_value.rlike(JSON_NUMBER), _exact_decimal(column)).otherwise(typed)
+                # Its own column, so that the second parse runs once per row, not once per use below.
+                exact = f"_exact_{column.name}"
+                number = raw_value.rlike(JSON_NUMBER) & ~raw_value.rlike(JSON_ZERO)
+                parsed = parsed.withColumn(exact, F.when(number, _exact_decimal(column)).otherwise(typed))
+                typed = F.col(exact)
             typed = F.when(F.year(typed).between(1, 9999), typed) if column.type in ("date", "timestamp") else typed
             reasons.append(
                 F.when(

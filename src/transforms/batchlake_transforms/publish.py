@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -134,6 +135,12 @@ def discard_leftovers_of_killed_runs(lake: Lake, store: ObjectStore, dataset: st
     for run_id, uris in parts.items():
         if store.exists(f"{lake.report_dir(dataset, run_id)}/{SUMMARY_NAME}"):
             continue
-        first = next((line for uri in uris for line in store.iter_lines(uri) if line), None)
+        first = next((line for uri in uris if (line := first_line(store, uri))), None)
         if first is None or json.loads(first).get("raw_run_id") not in published:
             store.delete_prefix(lake.quarantine_run(dataset, run_id))
+
+
+def first_line(store: ObjectStore, uri: str) -> bytes | None:
+    """The first non-empty line of an object, reading no further."""
+    with closing(store.iter_lines(uri)) as lines:
+        return next((line for line in lines if line), None)

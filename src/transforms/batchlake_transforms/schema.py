@@ -47,8 +47,8 @@ def exact_decimal_schema(column: Column) -> T.StructType:
     """Schema reading one decimal column with its own type: every digit of a JSON number is kept.
 
     Read into a string field, as `raw_json_schema` does, a JSON number passes through a double in Spark's JSON
-    reader: 12345678901234567.89 becomes "1.2345678901234568E16". A double keeps 15 significant digits, so this
-    only matters for decimals with a greater precision.
+    reader: 12345678901234567.89 becomes "1.2345678901234568E16". A double keeps 15 significant digits, so a
+    decimal of precision 15 or less keeps its value (up to a double rounding of input with more digits than its scale).
     """
     return _nested_struct({tuple(source_path(column)): spark_type(column.type)})
 
@@ -59,11 +59,7 @@ def _nested_struct(leaves: dict[tuple[str, ...], T.DataType]) -> T.StructType:
     for path, data_type in leaves.items():
         node = root
         for part in path[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"source {'.'.join(path)} conflicts with another column")
-        if isinstance(node.get(path[-1]), dict):
-            raise ValueError(f"source {'.'.join(path)} conflicts with another column")
+            node = node.setdefault(part, {})  # the contract forbids a source inside another (SchemaSpec)
         node[path[-1]] = data_type
 
     def to_struct(node: dict) -> T.StructType:

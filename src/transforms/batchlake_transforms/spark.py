@@ -23,6 +23,9 @@ REQUIRED_CONF = {
     # Parquet timestamps as INT64 microseconds, not Spark's default INT96 (deprecated by Parquet): 8 bytes instead of
     # 12, and min/max statistics, so readers (Athena, DuckDB, Spark) skip row groups on a time filter.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Dates and timestamps before 1582 written as they are (proleptic Gregorian), as Spark 4 does by default: Spark 3.5
+    # (Glue 5) would otherwise refuse to write them. Every reader here (Athena, DuckDB, Spark 3+) reads them that way.
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
 }
 
 
