@@ -8,18 +8,23 @@ from batchlake_core.storage import LocalObjectStore, S3ObjectStore
 from moto import mock_aws
 
 
-@pytest.fixture(params=["local", "s3"])
-def store_and_root(request, tmp_path, monkeypatch):
-    if request.param == "local":
-        yield LocalObjectStore(), str(tmp_path / "zone")
-        return
+@pytest.fixture
+def s3(monkeypatch):
+    """A moto S3 client with an empty bucket `lake`."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("s3")
         client.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        yield S3ObjectStore(client), "s3://lake/zone"
+        yield client
+
+
+@pytest.fixture(params=["local", "s3"])
+def store_and_root(request, tmp_path):
+    if request.param == "local":
+        return LocalObjectStore(), str(tmp_path / "zone")
+    return S3ObjectStore(request.getfixturevalue("s3")), "s3://lake/zone"
 
 
 def test_put_get_list_delete(store_and_root, tmp_path):
@@ -49,29 +54,23 @@ def test_iter_lines_streams_the_lines_without_their_ends(store_and_root):
     lines.close()  # stopping early releases the file or the S3 response
 
 
-def test_s3_iter_lines_reads_only_what_it_yields_and_closes_the_response(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        client.put_object(Bucket="lake", Key="q.json", Body=b"first\n" + b"x" * 8_000_000)
-        bodies = []
-        get_object = client.get_object
+def test_s3_iter_lines_reads_only_what_it_yields_and_closes_the_response(s3, monkeypatch):
+    s3.put_object(Bucket="lake", Key="q.json", Body=b"first\n" + b"x" * 8_000_000)
+    bodies = []
+    get_object = s3.get_object
 
-        def recording_get_object(**kwargs):
-            response = get_object(**kwargs)
-            bodies.append(response["Body"])
-            return response
+    def recording_get_object(**kwargs):
+        response = get_object(**kwargs)
+        bodies.append(response["Body"])
+        return response
 
-        monkeypatch.setattr(client, "get_object", recording_get_object)
-        lines = S3ObjectStore(client).iter_lines("s3://lake/q.json")
-        assert next(lines) == b"first"
-        lines.close()
-        [body] = bodies
-        assert body._amount_read <= 2 * (1 << 20)  # botocore's count of bytes read from the response
-        assert body._raw_stream.closed
+    monkeypatch.setattr(s3, "get_object", recording_get_object)
+    lines = S3ObjectStore(s3).iter_lines("s3://lake/q.json")
+    assert next(lines) == b"first"
+    lines.close()
+    [body] = bodies
+    assert body._amount_read <= 2 * (1 << 20)  # botocore's count of bytes read from the response
+    assert body._raw_stream.closed
 
 
 def test_local_writes_leave_no_temporary_files(tmp_path):
