@@ -233,6 +233,8 @@ def main() -> None:
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--repeats", type=int, default=3, help="fresh JVMs (and DuckDB runs); figures are medians")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
     from batchlake_core.contract import load_contract

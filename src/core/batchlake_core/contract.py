@@ -163,6 +163,11 @@ class Column(_Model):
             raise ValueError(f"unknown type {v!r}")
         return v
 
+    @property
+    def source_path(self) -> tuple[str, ...]:
+        """The raw field's path: `shipping.city` -> ("shipping", "city"); the column name when no source is given."""
+        return tuple((self.source or self.name).split("."))
+
 
 class PartitionKey(_Model):
     name: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
@@ -186,7 +191,7 @@ class SchemaSpec(_Model):
     @model_validator(mode="after")
     def _sources_do_not_nest(self) -> SchemaSpec:
         """`shipping` and `shipping.city` cannot both be read: one raw field cannot be a value and an object."""
-        paths = {c.name: (c.source or c.name).split(".") for c in self.columns}
+        paths = {c.name: c.source_path for c in self.columns}
         for outer, outer_path in paths.items():
             for inner, inner_path in paths.items():
                 if len(inner_path) > len(outer_path) and inner_path[: len(outer_path)] == outer_path:

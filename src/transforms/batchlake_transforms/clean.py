@@ -22,7 +22,6 @@ from batchlake_transforms.schema import (
     is_scalar,
     needs_exact_decimal,
     raw_json_schema,
-    source_path,
 )
 
 RAW = "_raw"
@@ -63,7 +62,7 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
         )
     ]
     for column in contract.schema.columns:
-        parsed_path = "_parsed." + ".".join(_quote(p) for p in source_path(column))
+        parsed_path = "_parsed." + ".".join(_quote(p) for p in column.source_path)
         raw_value = F.col(parsed_path)
         if is_scalar(column):
             typed = F.expr(f"try_cast({parsed_path} AS {column.type})")
@@ -91,7 +90,7 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
 def _exact_decimal(column: Column) -> SparkColumn:
     """The column's value read again from the raw line with its decimal type: exact where the string was rounded."""
     exact = F.from_json(F.col(RAW), exact_decimal_schema(column))
-    for part in source_path(column):
+    for part in column.source_path:
         exact = exact.getField(part)
     return exact
 

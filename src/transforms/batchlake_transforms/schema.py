@@ -19,10 +19,6 @@ def is_scalar(column: Column) -> bool:
     return column.type in _SCALAR_TYPES or column.type.startswith("decimal(")
 
 
-def source_path(column: Column) -> list[str]:
-    return (column.source or column.name).split(".")
-
-
 def raw_json_schema(contract: DatasetContract) -> T.StructType:
     """Schema used to parse raw JSON lines.
 
@@ -31,9 +27,7 @@ def raw_json_schema(contract: DatasetContract) -> T.StructType:
     (`shipping.country`) become nested structs. A `_corrupt_record` field catches lines that are not JSON or do not
     match the nested shape.
     """
-    leaves = {
-        tuple(source_path(c)): T.StringType() if is_scalar(c) else spark_type(c.type) for c in contract.schema.columns
-    }
+    leaves = {c.source_path: T.StringType() if is_scalar(c) else spark_type(c.type) for c in contract.schema.columns}
     return _nested_struct(leaves).add(T.StructField(CORRUPT_COLUMN, T.StringType(), True))
 
 
@@ -50,7 +44,7 @@ def exact_decimal_schema(column: Column) -> T.StructType:
     reader: 12345678901234567.89 becomes "1.2345678901234568E16". A double keeps 15 significant digits, so a
     decimal of precision 15 or less keeps its value (up to a double rounding of input with more digits than its scale).
     """
-    return _nested_struct({tuple(source_path(column)): spark_type(column.type)})
+    return _nested_struct({column.source_path: spark_type(column.type)})
 
 
 def _nested_struct(leaves: dict[tuple[str, ...], T.DataType]) -> T.StructType:
