@@ -85,6 +85,12 @@ def local_spark_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "8")
+        # The cached parse stage is stored uncompressed: choosing a compression per column per batch cost about 10%
+        # of the parse stage, for 12% less memory (100 against 112 MB at 1M orders; ADR 0505).
+        .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
+        # Files of local folders are listed by the driver: a listing job of one task per folder (183 for the staged
+        # output of a first load by date) costs more than it saves on a local disk.
+        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
         .config(
