@@ -28,6 +28,19 @@ REQUIRED_CONF = {
     "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
 }
 
+# Settings of local runs only, on a laptop's few cores and local disk (Glue keeps its own).
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+    # The cached parse stage is stored uncompressed: choosing a compression per column per batch cost about 10% of the
+    # parse stage, for 12% less memory (100 against 112 MB at 1M orders; docs/decisions/0505-transform-speed.md).
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # Local folders are listed by the driver: a listing job of one task per folder (183 for the staged output of a
+    # first load by date) costs more than it saves on a local disk.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+}
+
 
 # Spark generates one Java method per query stage; the parse stage of a wide contract exceeds HotSpot's 8,000-byte
 # limit for JIT compilation and would run interpreted (about 1.7x slower, docs/decisions/0505-transform-speed.md).
@@ -82,15 +95,6 @@ def local_spark_session(
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "8")
-        # The cached parse stage is stored uncompressed: choosing a compression per column per batch cost about 10%
-        # of the parse stage, for 12% less memory (100 against 112 MB at 1M orders; ADR 0505).
-        .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
-        # Files of local folders are listed by the driver: a listing job of one task per folder (183 for the staged
-        # output of a first load by date) costs more than it saves on a local disk.
-        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
         .config(
@@ -99,7 +103,7 @@ def local_spark_session(
         )
         .config("spark.driver.memory", os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g"))
     )
-    for key, value in REQUIRED_CONF.items():
+    for key, value in (LOCAL_CONF | REQUIRED_CONF).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
