@@ -94,6 +94,14 @@ def test_merge_keeps_latest_version_and_published_wins_ties(spark):
     assert got == {1: ("1.00", 1), 2: ("7.00", 0)}
 
 
+def test_dedupe_sorts_each_row_once(spark):
+    """No top-1 pre-filter before the shuffle: it would sort every row twice to drop almost none."""
+    rows = clean(lines_df(spark, [good(1, "1.00"), good(2, "2.00")]), CONTRACT).drop(RAW, REJECT_REASON)
+    plan = merge_latest(rows, None, ["id"], "updated_at")._jdf.queryExecution().optimizedPlan().toString()
+    assert "Window " in plan
+    assert "WindowGroupLimit" not in plan
+
+
 def test_merge_breaks_ties_within_a_batch_by_newest_raw_run(spark):
     a = clean(lines_df(spark, [good(1, "1.00")], "20250101T000000Z-aaaaaa"), CONTRACT)
     b = clean(lines_df(spark, [good(1, "2.00")], "20250102T000000Z-bbbbbb"), CONTRACT)
