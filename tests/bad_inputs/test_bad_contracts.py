@@ -83,6 +83,11 @@ CASES = [
     BadContract("nullable as text", "schema.columns.0.nullable", _set("schema.columns.0.nullable", "perhaps")),
     BadContract("partition key type", "schema.partition_keys.0.type", _set("schema.partition_keys.0.type", "float")),
     BadContract("partition key without expression", "expression", _drop("schema.partition_keys.0.expression")),
+    BadContract(
+        "partition key over the version column",
+        "partition key order_date (to_date(updated_at)) uses updated_at",
+        _set("schema.partition_keys.0.expression", "to_date(updated_at)"),
+    ),
     BadContract("unknown change policy", "schema.change_policy", _set("schema.change_policy", "ignore")),
     BadContract("no columns", "schema.columns", _set("schema.columns", [])),
     # quality

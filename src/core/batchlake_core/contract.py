@@ -277,6 +277,19 @@ class DatasetContract(_Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @model_validator(mode="after")
+    def _partitions_do_not_follow_versions(self) -> DatasetContract:
+        """A record never moves between partitions (docs/decisions/0002-write-audit-publish.md): a partition key over
+        the column that orders its versions would move it with every update."""
+        if self.order_by:
+            for key in self.schema_.partition_keys:
+                if re.search(rf"\b{re.escape(self.order_by)}\b", key.expression):
+                    raise ValueError(
+                        f"partition key {key.name} ({key.expression}) uses {self.order_by}, which changes with every "
+                        "version of a record: partition on a column that never changes, such as a creation time"
+                    )
+        return self
+
     @property
     def schema(self) -> SchemaSpec:  # type: ignore[override]
         return self.schema_

@@ -124,20 +124,25 @@ def split_rejected(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     return df.where(F.col(REJECT_REASON).isNull()), df.where(F.col(REJECT_REASON).isNotNull())
 
 
-def merge_latest(new_rows: DataFrame, published: DataFrame | None, keys: list[str], order_by: str | None) -> DataFrame:
-    """Union this run's rows with the published ones and keep one row per key: the greatest `order_by`.
+def with_published(new_rows: DataFrame, published: DataFrame | None) -> DataFrame:
+    """This run's rows with the published rows they may replace; `_origin` tells them apart: 0 = already published,
+    1 = this run."""
+    new_rows = new_rows.withColumn(ORIGIN, F.lit(1))
+    if published is None:
+        return new_rows
+    published = published.withColumn(RAW_RUN_ID, F.lit(None).cast("string")).withColumn(ORIGIN, F.lit(0))
+    return new_rows.unionByName(published)
+
+
+def keep_latest(rows: DataFrame, keys: list[str], order_by: str | None) -> DataFrame:
+    """One row per key (rows from `with_published`): the greatest `order_by`.
 
     Ties: a published row wins (re-ingesting an unchanged record changes nothing), then the newest raw run.
-    `_origin` tells where the kept row came from: 0 = already published, 1 = this run.
     """
-    new_rows = new_rows.withColumn(ORIGIN, F.lit(1))
-    if published is not None:
-        published = published.withColumn(RAW_RUN_ID, F.lit(None).cast("string")).withColumn(ORIGIN, F.lit(0))
-        new_rows = new_rows.unionByName(published)
     ordering = [F.col(order_by).desc_nulls_last()] if order_by else []
     ordering += [F.col(ORIGIN).asc(), F.col(RAW_RUN_ID).desc_nulls_last()]
     window = Window.partitionBy(*keys).orderBy(*ordering)
-    return new_rows.withColumn("_rank", F.row_number().over(window)).where(F.col("_rank") == 1).drop("_rank")
+    return rows.withColumn("_rank", F.row_number().over(window)).where(F.col("_rank") == 1).drop("_rank")
 
 
 def clean(lines: DataFrame, contract: DatasetContract) -> DataFrame:
