@@ -104,15 +104,6 @@ def test_merge_keeps_latest_version_and_published_wins_ties(spark):
     assert got == {1: ("1.00", 1), 2: ("7.00", 0)}
 
 
-def test_dedupe_sorts_each_row_once(spark):
-    """No top-1 pre-filter before the shuffle: it would sort every row twice to drop almost none."""
-    rows = clean(lines_df(spark, [good(1, "1.00"), good(2, "2.00")]), CONTRACT).drop(RAW, REJECT_REASON)
-    merged = keep_latest(with_published(rows, None), ["id"], "updated_at")
-    plan = merged._jdf.queryExecution().optimizedPlan().toString()
-    assert "Window " in plan
-    assert "WindowGroupLimit" not in plan
-
-
 def test_dedupe_and_write_share_one_shuffle(spark):
     """Clustered by partition for the write, the rows need no second shuffle to be deduplicated within a partition."""
     rows = with_published(clean(lines_df(spark, [good(1), good(2), good(1)]), CONTRACT).drop(RAW, REJECT_REASON), None)

@@ -26,11 +26,6 @@ REQUIRED_CONF = {
     # Dates and timestamps before 1582 written as they are (proleptic Gregorian), as Spark 4 does by default: Spark 3.5
     # (Glue 5) would otherwise refuse to write them. Every reader here (Athena, DuckDB, Spark 3+) reads them that way.
     "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
-    # Deduplication keeps one row per key (`row_number() = 1` in clean.keep_latest). Spark's top-k rewrite would sort
-    # every row before the shuffle to drop a key's extra rows early, which pays only when a key has many rows in one
-    # input split; here keys are nearly unique and the published rows come from another scan (1M orders: the stage
-    # before the dedupe shuffle 1.3 -> 1.0 s warm; docs/decisions/0505-transform-speed.md).
-    "spark.sql.optimizer.windowGroupLimitThreshold": "-1",
 }
 
 # Settings of local runs only, on a laptop's few cores and local disk (Glue keeps its own).
