@@ -18,7 +18,6 @@ from batchlake_transforms.clean import (
     split_rejected,
     with_published,
 )
-from batchlake_transforms.io import cluster_by_partition
 from batchlake_transforms.schema import needs_exact_decimal
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -98,7 +97,7 @@ def test_merge_keeps_latest_version_and_published_wins_ties(spark):
     published = older.drop(RAW_RUN_ID).union(
         clean(lines_df(spark, [good(2, "7.00", "2025-06-01T12:00:00Z")]), CONTRACT).drop(RAW, REJECT_REASON, RAW_RUN_ID)
     )
-    merged = keep_latest(with_published(new, published), ["id"], "updated_at")
+    merged = keep_latest(with_published(new, published), CONTRACT)
     got = {r["id"]: (str(r["amount"]), r[ORIGIN]) for r in merged.collect()}
     # id 1: the newer update from this run wins; id 2: same updated_at, the published row stays.
     assert got == {1: ("1.00", 1), 2: ("7.00", 0)}
@@ -107,7 +106,7 @@ def test_merge_keeps_latest_version_and_published_wins_ties(spark):
 def test_dedupe_and_write_share_one_shuffle(spark):
     """Clustered by partition for the write, the rows need no second shuffle to be deduplicated within a partition."""
     rows = with_published(clean(lines_df(spark, [good(1), good(2), good(1)]), CONTRACT).drop(RAW, REJECT_REASON), None)
-    merged = keep_latest(cluster_by_partition(rows, CONTRACT), ["day", "id"], "updated_at")
+    merged = keep_latest(rows, CONTRACT)
     assert merged._jdf.queryExecution().executedPlan().toString().count("Exchange") == 1
     assert sorted(r["id"] for r in merged.collect()) == [1, 2]
 
@@ -115,7 +114,7 @@ def test_dedupe_and_write_share_one_shuffle(spark):
 def test_merge_breaks_ties_within_a_batch_by_newest_raw_run(spark):
     a = clean(lines_df(spark, [good(1, "1.00")], "20250101T000000Z-aaaaaa"), CONTRACT)
     b = clean(lines_df(spark, [good(1, "2.00")], "20250102T000000Z-bbbbbb"), CONTRACT)
-    merged = keep_latest(with_published(a.union(b).drop(RAW, REJECT_REASON), None), ["id"], "updated_at")
+    merged = keep_latest(with_published(a.union(b).drop(RAW, REJECT_REASON), None), CONTRACT)
     assert [str(r["amount"]) for r in merged.collect()] == ["2.00"]
     assert merged.where(F.col(ORIGIN) == 1).count() == 1
 

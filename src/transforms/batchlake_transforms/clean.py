@@ -134,14 +134,23 @@ def with_published(new_rows: DataFrame, published: DataFrame | None) -> DataFram
     return new_rows.unionByName(published)
 
 
-def keep_latest(rows: DataFrame, keys: list[str], order_by: str | None) -> DataFrame:
-    """One row per key (rows from `with_published`): the greatest `order_by`.
+def keep_latest(rows: DataFrame, contract: DatasetContract) -> DataFrame:
+    """One row per key (`contract.dedupe_key`; rows from `with_published`): the greatest `contract.order_by`.
 
     Ties: a published row wins (re-ingesting an unchanged record changes nothing), then the newest raw run.
+
+    The rows are clustered by the partition keys first, and the dedupe runs within each partition: a record never moves
+    between partitions (docs/decisions/0002-write-audit-publish.md), so all its versions meet in the task that writes
+    its partition, and one shuffle serves the dedupe and `io.write_partitioned` (one file per partition value). The
+    shuffle gets a fixed number of tasks (a few per core) rather than what adaptive execution would coalesce it to: a
+    handful of large write tasks on a few cores leaves cores idle at the end of the stage.
     """
-    ordering = [F.col(order_by).desc_nulls_last()] if order_by else []
+    partition_keys = [p.name for p in contract.schema.partition_keys]
+    if partition_keys:
+        rows = rows.repartition(4 * rows.sparkSession.sparkContext.defaultParallelism, *partition_keys)
+    ordering = [F.col(contract.order_by).desc_nulls_last()] if contract.order_by else []
     ordering += [F.col(ORIGIN).asc(), F.col(RAW_RUN_ID).desc_nulls_last()]
-    window = Window.partitionBy(*keys).orderBy(*ordering)
+    window = Window.partitionBy(*partition_keys, *contract.dedupe_key).orderBy(*ordering)
     return rows.withColumn("_rank", F.row_number().over(window)).where(F.col("_rank") == 1).drop("_rank")
 
 

@@ -59,19 +59,8 @@ def existing_paths(spark: SparkSession, paths: list[str]) -> list[str]:
     return [p for p, (parent, name) in zip(paths, parent_and_name, strict=True) if name in names_in[parent]]
 
 
-def cluster_by_partition(df: DataFrame, contract: DatasetContract) -> DataFrame:
-    """The rows of each partition value in one task, so that `write_partitioned` makes one file per partition value.
-
-    The shuffle gets a fixed number of tasks (a few per core) rather than what adaptive execution would coalesce it
-    to: a handful of large write tasks on a few cores leaves cores idle at the end of the stage. A table without
-    partition keys is left as it is (`write_partitioned` writes it as one file).
-    """
-    keys = [p.name for p in contract.schema.partition_keys]
-    return df.repartition(4 * df.sparkSession.sparkContext.defaultParallelism, *keys) if keys else df
-
-
 def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> None:
-    """Parquet partitioned by the contract's keys, from rows clustered by `cluster_by_partition`."""
+    """Parquet partitioned by the contract's keys, from rows clustered by partition value (`clean.keep_latest`)."""
     keys = [p.name for p in contract.schema.partition_keys]
     writer = (df if keys else df.coalesce(1)).write.mode("overwrite").option("compression", "snappy")
     if keys:

@@ -27,7 +27,6 @@ from batchlake_transforms.clean import (
     with_published,
 )
 from batchlake_transforms.io import (
-    cluster_by_partition,
     read_published,
     read_raw_lines,
     staged_rows_per_partition,
@@ -88,11 +87,7 @@ def transform_dataset(
         if not result.partitions:  # every record was quarantined: nothing to stage
             return result
         published = read_published(spark, contract, lake.processed_dataset(contract.dataset), result.partitions)
-        candidates = cluster_by_partition(with_published(good.drop(REJECT_REASON, RAW), published), contract)
-        # One shuffle serves the dedupe and the write: a record never moves between partitions (partition keys are
-        # over immutable columns, docs/decisions/0002-write-audit-publish.md), so all its versions are in the task
-        # that writes its partition, and the dedupe groups by partition keys, then primary key.
-        merged = keep_latest(candidates, [*partition_keys, *contract.dedupe_key], contract.order_by)
+        merged = keep_latest(with_published(good.drop(REJECT_REASON, RAW), published), contract)
         # The rows kept from this run are counted while the staging write runs: no second pass over the merge.
         kept = Observation("kept_from_run")
         output = merged.observe(kept, F.sum(F.col(ORIGIN)).alias("from_run"))
