@@ -54,6 +54,11 @@ QUICK_JIT_OPTIONS = ["-XX:TieredStopAtLevel=1"]
 # Where the driver's JVM options are not ours to set (AWS Glue), such a stage runs without whole-stage code generation
 # instead: slower than compiling the huge method, faster than interpreting it.
 HUGE_METHOD_FALLBACK_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
+# HotSpot's optimizing compiler (C2) skips the code that runs per query, stage or task, not per row (the SQL parser and
+# optimizer, Janino, serialization, class loading): compiling it took CPU from the first job's tasks on a local run's
+# few cores (docs/decisions/0508-c2-skips-planning-code.md).
+JIT_DIRECTIVES = Path(__file__).with_name("jit_directives.json")
+JIT_DIRECTIVES_PROPERTY = "batchlake.jitDirectives"  # set in the JVM once they are added: added once per JVM
 
 
 class JavaMissingError(RuntimeError):
@@ -107,7 +112,46 @@ def local_spark_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    add_jit_directives(spark)
     return spark
+
+
+def add_jit_directives(spark: SparkSession) -> None:
+    """Add `JIT_DIRECTIVES` to the session's JVM, once (`jcmd <pid> Compiler.directives_add`).
+
+    Not with the `-XX:CompilerDirectivesFile` flag, which prints "1 compiler directives added" to the job's standard
+    output. Raises `RuntimeError` with the JVM's message if the file does not parse.
+    """
+    system = spark.sparkContext._jvm.java.lang.System
+    if system.getProperty(JIT_DIRECTIVES_PROPERTY):
+        return
+    output = diagnostic_command(spark, "compilerDirectivesAdd", str(JIT_DIRECTIVES))
+    if "compiler directives added" not in output:
+        raise RuntimeError(f"the JVM refused {JIT_DIRECTIVES}: {output.strip()}")
+    system.setProperty(JIT_DIRECTIVES_PROPERTY, str(JIT_DIRECTIVES))
+
+
+def diagnostic_command(spark: SparkSession, operation: str, *arguments: str) -> str:
+    """Run a `jcmd` command in the session's JVM through its DiagnosticCommand MBean (`compilerDirectivesAdd` is
+    `jcmd <pid> Compiler.directives_add`) and return its output."""
+    jvm, gateway = spark.sparkContext._jvm, spark.sparkContext._gateway
+
+    def array(java_type, *items):
+        java_array = gateway.new_array(java_type, len(items))
+        for i, item in enumerate(items):
+            java_array[i] = item
+        return java_array
+
+    # MBeanServerConnection.invoke through reflection: py4j cannot call it on the JDK's internal server class.
+    Class, Object, String = jvm.java.lang.Class, jvm.java.lang.Object, jvm.java.lang.String
+    signature = ["javax.management.ObjectName", "java.lang.String", "[Ljava.lang.Object;", "[Ljava.lang.String;"]
+    invoke = Class.forName("javax.management.MBeanServerConnection").getMethod(
+        "invoke", array(Class, *(Class.forName(name) for name in signature))
+    )
+    mbean = jvm.javax.management.ObjectName("com.sun.management:type=DiagnosticCommand")
+    server = jvm.java.lang.management.ManagementFactory.getPlatformMBeanServer()
+    parameters = array(Object, array(String, *arguments))
+    return invoke.invoke(server, array(Object, mbean, operation, parameters, array(String, "[Ljava.lang.String;")))
 
 
 def stop_local_spark(spark: SparkSession) -> None:
