@@ -58,7 +58,7 @@ HUGE_METHOD_FALLBACK_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
 # optimizer, Janino, serialization, class loading): compiling it took CPU from the first job's tasks on a local run's
 # few cores (docs/decisions/0508-c2-skips-planning-code.md).
 JIT_DIRECTIVES = Path(__file__).with_name("jit_directives.json")
-JIT_DIRECTIVES_PROPERTY = "batchlake.jitDirectives"  # set in the JVM once they are added: added once per JVM
+JIT_DIRECTIVES_PROPERTY = "batchlake.jitDirectives"  # a JVM system property: the directives are added once per JVM
 
 
 class JavaMissingError(RuntimeError):
