@@ -308,6 +308,10 @@ class DatasetContract(_Model):
     def column_names(self) -> list[str]:
         return [c.name for c in self.schema_.columns]
 
+    @property
+    def partition_key_names(self) -> list[str]:
+        return [p.name for p in self.schema_.partition_keys]
+
 
 def _error_location(err: dict[str, Any]) -> str:
     return ".".join(str(p) for p in err["loc"])

@@ -145,7 +145,7 @@ def keep_latest(rows: DataFrame, contract: DatasetContract) -> DataFrame:
     shuffle gets a fixed number of tasks (a few per core) rather than what adaptive execution would coalesce it to: a
     handful of large write tasks on a few cores leaves cores idle at the end of the stage.
     """
-    partition_keys = [p.name for p in contract.schema.partition_keys]
+    partition_keys = contract.partition_key_names
     if partition_keys:
         rows = rows.repartition(4 * rows.sparkSession.sparkContext.defaultParallelism, *partition_keys)
     ordering = [F.col(contract.order_by).desc_nulls_last()] if contract.order_by else []

@@ -36,7 +36,7 @@ def read_published(
     ever published (184 folders, 1.5 s locally, for a run touching 8), and an existence check per partition costs
     requests on S3 (183 for a first load by date).
     """
-    keys = [p.name for p in contract.schema.partition_keys]
+    keys = contract.partition_key_names
     folders = [f"{processed_uri}/{hive_partition_path(keys, [v[k] for k in keys])}" for v in partitions] if keys else []
     existing = existing_paths(spark, [spark_path(f) for f in folders or [processed_uri]])
     if not existing:
@@ -61,7 +61,7 @@ def existing_paths(spark: SparkSession, paths: list[str]) -> list[str]:
 
 def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> None:
     """Parquet partitioned by the contract's keys, from rows clustered by partition value (`clean.keep_latest`)."""
-    keys = [p.name for p in contract.schema.partition_keys]
+    keys = contract.partition_key_names
     writer = (df if keys else df.coalesce(1)).write.mode("overwrite").option("compression", "snappy")
     if keys:
         writer = writer.partitionBy(*keys)
@@ -70,7 +70,7 @@ def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> Non
 
 def staged_rows_per_partition(spark: SparkSession, contract: DatasetContract, uri: str) -> dict[str, int]:
     """Rows per partition (`order_date=2025-06-01` -> n) of a staged output, counted from the Parquet footers."""
-    keys = [p.name for p in contract.schema.partition_keys]
+    keys = contract.partition_key_names
     staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(uri))
     if not keys:
         return {"": staged.count()}

@@ -68,7 +68,7 @@ def transform_dataset(
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         good, rejected = split_rejected(rows)
-        partition_keys = [p.name for p in contract.schema.partition_keys]
+        partition_keys = contract.partition_key_names
         # One pass gives the input count, the quarantine reasons and the partitions the good rows touch.
         good_partition = [F.when(F.col(REJECT_REASON).isNull(), F.col(k)).alias(k) for k in partition_keys]
         touched = []

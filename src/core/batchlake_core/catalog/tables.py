@@ -97,7 +97,7 @@ def processed_table_input(contract: DatasetContract, location: str) -> dict[str,
 
 def processed_partition_input(contract: DatasetContract, location_root: str, values: dict[str, str]) -> dict[str, Any]:
     """Partition `values` (partition key -> value) of the processed table rooted at `location_root`."""
-    keys = [p.name for p in contract.schema.partition_keys]
+    keys = contract.partition_key_names
     missing = [k for k in keys if k not in values]
     unknown = [k for k in values if k not in keys]
     if missing or unknown:
