@@ -31,7 +31,8 @@ class ObjectStore(ABC):
     def iter_lines(self, uri: str) -> Iterator[bytes]:
         """The object's lines without their line ends, read as they are consumed (not the whole object at once).
 
-        Lines end at "\\n" (a "\\r" before it is dropped). Close the iterator when stopping early.
+        Lines end at "\\n" (a "\\r" before it is dropped). On S3, botocore also ends a line at a lone "\\r": meant for
+        JSON lines, where a line never holds one (JSON escapes it). Close the iterator when stopping early.
         """
 
     @abstractmethod
