@@ -103,6 +103,17 @@ def test_merge_keeps_latest_version_and_published_wins_ties(spark):
     assert got == {1: ("1.00", 1), 2: ("7.00", 0)}
 
 
+def test_without_order_by_the_newest_raw_run_wins_even_over_published(spark):
+    """With nothing to order versions by, a record ingested again is taken as its update."""
+    unordered = CONTRACT.model_copy(update={"transform": CONTRACT.transform.model_copy(update={"order_by": None})})
+    assert unordered.order_by is None
+    published = clean(lines_df(spark, [good(1, "9.00")]), unordered).drop(RAW, REJECT_REASON, RAW_RUN_ID)
+    older = clean(lines_df(spark, [good(1, "1.00")], "20250101T000000Z-aaaaaa"), unordered)
+    newest = clean(lines_df(spark, [good(1, "2.00")], "20250102T000000Z-bbbbbb"), unordered)
+    merged = keep_latest(with_published(older.union(newest).drop(RAW, REJECT_REASON), published), unordered)
+    assert [(str(r["amount"]), r[ORIGIN]) for r in merged.collect()] == [("2.00", 1)]
+
+
 def test_dedupe_and_write_share_one_shuffle(spark):
     """Clustered by partition for the write, the rows need no second shuffle to be deduplicated within a partition."""
     rows = with_published(clean(lines_df(spark, [good(1), good(2), good(1)]), CONTRACT).drop(RAW, REJECT_REASON), None)

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from batchlake_core.contract import load_contract
+from batchlake_core.contract import load_contract, parse_contract
 from batchlake_core.layout import Lake
 from batchlake_core.storage import LocalObjectStore
 from batchlake_transforms.bookmarks import pending_raw_runs
 from batchlake_transforms.job import transform_dataset
+from batchlake_transforms.pipeline import transform_validate_publish
 from batchlake_transforms.publish import PublishPlan, journal_uri, publish_partitions, resume_publish
 from batchlake_transforms.quality import validate
+from batchlake_transforms.report import RunSummary
 from batchlake_transforms.schema import processed_schema
 
 pytestmark = pytest.mark.spark
@@ -189,3 +191,59 @@ def test_timestamps_before_1582_are_written(spark, contract, tmp_path, raw_run):
     result, _ = run_once(spark, contract, tmp_path, "t1", [])
     assert (result.records_processed, result.partitions) == (1, [{"order_date": "1000-06-01"}])
     assert published_rows(spark, contract, tmp_path) == {(1, "paid", "1000-06-01")}
+
+
+VISITS = parse_contract(
+    {
+        "dataset": "visits",
+        "source": {"base_url": "http://x", "path": "/v", "paginator": {"type": "page_number"}, "primary_key": ["id"]},
+        "schema": {
+            "columns": [
+                {"name": "id", "type": "bigint", "nullable": False},
+                {"name": "region", "type": "string"},
+                {"name": "updated_at", "type": "timestamp", "nullable": False},
+            ],
+            "partition_keys": [{"name": "region_key", "type": "string", "expression": "region"}],
+        },
+        "transform": {"order_by": "updated_at"},
+    }
+)
+
+
+def test_partition_values_that_folder_names_escape_are_all_published(spark, tmp_path, raw_run):
+    """Spark writes `region_key=EU%3AWest` for "EU:West": publish must move that folder, not an unescaped one."""
+    regions = ["EU:West", "a/b", "50%", "x=y", "it's", "ok"]
+    visit = {"updated_at": "2025-06-01T00:00:00Z"}
+    lines = [json.dumps({**visit, "id": i, "region": r}) for i, r in enumerate(regions)]
+    lines.append(json.dumps({**visit, "id": 99, "region": ""}))  # Hive reads an empty partition value back as null
+    raw_run(tmp_path, "visits", "20251201T000000Z-aaaaaa", lines)
+    lake, store = Lake.local(tmp_path), LocalObjectStore()
+    result = transform_dataset(spark, VISITS, lake, "t1", pending_raw_runs(lake, store, "visits"))
+    assert result.quarantine_reasons == {"no value for partition key region_key": 1}
+    assert sorted(result.rows_per_partition.values()) == [1] * len(regions)
+    plan = PublishPlan("visits", "t1", result.staging_uri, lake.processed_dataset("visits"), result.partitions, [], {})
+    publish_partitions(plan, lake, store, [].extend)
+    published = spark.read.parquet(f"file://{tmp_path}/processed/visits").collect()
+    assert sorted((r["id"], r["region"], r["region_key"]) for r in published) == [
+        (i, r, r) for i, r in enumerate(regions)
+    ]
+    assert (tmp_path / "processed/visits/region_key=EU%3AWest").is_dir()
+
+
+def test_a_run_whose_every_record_is_quarantined_is_judged_and_reported(spark, contract, tmp_path, raw_run):
+    """Nothing is staged: the expectations judge an empty table, and the run ends with a reason, not a crash."""
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", ["{truncated", order(1, amount=-5.0)])
+    lake, store = Lake.local(tmp_path), LocalObjectStore()
+    summary = RunSummary("orders", "t1", "test", "2025-12-01T00:00:00+00:00")
+    transform_validate_publish(lambda _records: spark, contract, lake, store, summary, [].extend)
+    assert (summary.records_read, summary.records_quarantined, summary.records_processed) == (2, 2, 0)
+    assert (summary.status, summary.published) == ("rejected", False)
+    assert "row count at least 1" in summary.reason
+
+    # Without a row count to require, the run publishes nothing and its raw runs are done: no endless retry.
+    no_count = contract.model_copy(update={"quality": [e for e in contract.quality if e.expect != "row_count_between"]})
+    summary = RunSummary("orders", "t2", "test", "2025-12-01T00:00:00+00:00")
+    transform_validate_publish(lambda _records: spark, no_count, lake, store, summary, [].extend)
+    assert (summary.status, summary.partitions_published, summary.records_quarantined) == ("published", [], 2)
+    assert pending_raw_runs(lake, store, "orders") == []
+    assert not list((tmp_path / "processed").rglob("*.parquet"))

@@ -107,14 +107,16 @@ def apply_filters(df: DataFrame, filters: list[str]) -> DataFrame:
 
 
 def add_partition_columns(df: DataFrame, contract: DatasetContract) -> DataFrame:
+    """The partition key columns. A record without a value is quarantined; so is an empty string, which a partition
+    folder cannot hold (Hive, Spark and Athena read an empty value back as null)."""
     for key in contract.schema.partition_keys:
         df = df.withColumn(key.name, F.expr(key.expression).cast(key.type))
+        missing = F.col(key.name).isNull()
+        if key.type == "string":
+            missing = missing | (F.col(key.name) == "")
         df = df.withColumn(
             REJECT_REASON,
-            F.coalesce(
-                F.col(REJECT_REASON),
-                F.when(F.col(key.name).isNull(), F.lit(f"no value for partition key {key.name}")),
-            ),
+            F.coalesce(F.col(REJECT_REASON), F.when(missing, F.lit(f"no value for partition key {key.name}"))),
         )
     return df
 
@@ -137,7 +139,8 @@ def with_published(new_rows: DataFrame, published: DataFrame | None) -> DataFram
 def keep_latest(rows: DataFrame, contract: DatasetContract) -> DataFrame:
     """One row per key (`contract.dedupe_key`; rows from `with_published`): the greatest `contract.order_by`.
 
-    Ties: a published row wins (re-ingesting an unchanged record changes nothing), then the newest raw run.
+    Ties: a published row wins (re-ingesting an unchanged record changes nothing), then the newest raw run. Without an
+    `order_by`, the newest raw run wins, over a published row too: there is nothing else to tell an update by.
 
     The rows are clustered by the partition keys first, and the dedupe runs within each partition: a record never moves
     between partitions (docs/decisions/0002-write-audit-publish.md), so all its versions meet in the task that writes
@@ -148,8 +151,11 @@ def keep_latest(rows: DataFrame, contract: DatasetContract) -> DataFrame:
     partition_keys = contract.partition_key_names
     if partition_keys:
         rows = rows.repartition(4 * rows.sparkSession.sparkContext.defaultParallelism, *partition_keys)
-    ordering = [F.col(contract.order_by).desc_nulls_last()] if contract.order_by else []
-    ordering += [F.col(ORIGIN).asc(), F.col(RAW_RUN_ID).desc_nulls_last()]
+    if contract.order_by:
+        ordering = [F.col(contract.order_by).desc_nulls_last(), F.col(ORIGIN).asc()]
+    else:
+        ordering = [F.col(ORIGIN).desc()]
+    ordering.append(F.col(RAW_RUN_ID).desc_nulls_last())
     window = Window.partitionBy(*partition_keys, *contract.dedupe_key).orderBy(*ordering)
     return rows.withColumn("_rank", F.row_number().over(window)).where(F.col("_rank") == 1).drop("_rank")
 

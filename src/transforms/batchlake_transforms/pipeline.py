@@ -121,7 +121,13 @@ def transform_validate_publish(
     )
 
     with stage("validate"):
-        staged = spark.read.schema(processed_schema(contract)).parquet(spark_path(result.staging_uri))
+        schema = processed_schema(contract)
+        # Every record quarantined: nothing was staged, and the expectations judge an empty table.
+        staged = (
+            spark.read.schema(schema).parquet(spark_path(result.staging_uri))
+            if result.partitions
+            else spark.createDataFrame([], schema)
+        )
         references = reference_frames(spark, contract, lake, store)
         quality = validate(staged, contract, references, run_name=summary.run_id)
         summary.add_quality(quality)

@@ -61,8 +61,20 @@ def partition_input(table: dict[str, Any], values: list[str], location: str, par
     return {"Values": list(values), "StorageDescriptor": sd, "Parameters": dict(parameters or {})}
 
 
+# The characters Hive, Spark and Athena write as %XX in a partition folder name (Hive's `escapePathName`, which Spark's
+# `ExternalCatalogUtils` copies): a value such as "EU:West" or "a/b" is stored in the folder `region=EU%3AWest`.
+_ESCAPED_IN_PATHS = frozenset([chr(c) for c in range(0x01, 0x20)] + list("\"#%'*/:=?\\\x7f{[]^"))
+
+
+def escape_path_name(name: str) -> str:
+    """A partition key or value as Hive and Spark write it in a folder name (`EU:West` -> `EU%3AWest`)."""
+    return "".join(f"%{ord(c):02X}" if c in _ESCAPED_IN_PATHS else c for c in name)
+
+
 def hive_partition_path(keys: list[str], values: list[str]) -> str:
-    return "/".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
+    """`key=value/...` with keys and values escaped as Spark names the folders it writes (values are never empty:
+    Hive stores an empty value as null, and the transform quarantines a record without a partition value)."""
+    return "/".join(f"{escape_path_name(k)}={escape_path_name(v)}" for k, v in zip(keys, values, strict=True))
 
 
 def partition_path(values: dict[str, str]) -> str:
