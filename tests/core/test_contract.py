@@ -51,6 +51,19 @@ def orders(repo_root):
         (lambda d: d["quality"].append({"expect": "in_set", "column": "status"}), "quality.8", "needs values"),
         (lambda d: d["quality"].append({"expect": "not_null", "column": "x", "severity": "fatal"}), "quality.8", ""),
         (lambda d: d.update(unexpected_key=1), "unexpected_key", "Extra inputs are not permitted"),
+        # Names that reach Spark only after the ingest: raw field names where columns are meant, unknown columns.
+        (lambda d: d["source"].update(primary_key=["orderId"]), "transform", "dedupe key orderId is not a column"),
+        (
+            lambda d: d["source"]["incremental"].update(cursor_field="updatedAt"),
+            "transform",
+            "order_by updatedAt is not a column",
+        ),
+        (
+            lambda d: d["quality"].append({"expect": "not_null", "column": "nope"}),
+            "quality",
+            "names nope, not a column",
+        ),
+        (lambda d: d["schema"]["columns"][5].update(type="decimal(40,2)"), "schema.columns.5.type", "unknown type"),
         (lambda d: d.update(dataset="Orders!"), "dataset", "should match pattern"),
     ],
 )

@@ -88,6 +88,28 @@ def test_bad_records_get_a_reason_and_none_are_lost(spark, record, reason):
     assert [r[REJECT_REASON] for r in rejected.collect()] == [reason]
 
 
+def test_a_record_without_its_key_is_quarantined_even_where_the_key_may_be_null(spark):
+    """Records without a key would all be kept as one: the key is required whatever the column's `nullable` says."""
+    data = CONTRACT.model_dump(by_alias=True)
+    data["schema"]["columns"][0]["nullable"] = True
+    nullable_key = parse_contract(data)
+    rows = clean(
+        lines_df(spark, [good(1), {**good(2), "id": None}, {k: v for k, v in good(3).items() if k != "id"}]),
+        nullable_key,
+    )
+    assert sorted(r[REJECT_REASON] or "" for r in rows.collect()) == ["", *["missing required field id"] * 2]
+
+
+def test_a_partition_value_that_does_not_cast_to_the_key_type_is_quarantined(spark):
+    """Under ANSI mode a plain cast of "DE" to int would fail the whole run."""
+    data = CONTRACT.model_dump(by_alias=True)
+    data["schema"]["partition_keys"] = [{"name": "bucket", "type": "int", "expression": "substring(country, 1, 2)"}]
+    by_bucket = parse_contract(data)
+    lines = [good(1), {**good(2), "shipping": {"country": "42"}}]
+    rows = clean(lines_df(spark, lines), by_bucket).select("id", "bucket", REJECT_REASON)
+    assert sorted(rows.collect()) == [(1, None, "no value for partition key bucket"), (2, 42, None)]
+
+
 def test_merge_keeps_latest_version_and_published_wins_ties(spark):
     new = clean(
         lines_df(spark, [good(1, "1.00", "2025-06-02T00:00:00Z"), good(2, "2.00", "2025-06-01T12:00:00Z")], "r2"),

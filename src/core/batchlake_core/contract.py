@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 
 class ContractError(ValueError):
@@ -136,13 +136,16 @@ def expand_env(value: str) -> str:
 # --- schema -----------------------------------------------------------------------------------
 
 _SIMPLE_TYPES = {"string", "boolean", "int", "bigint", "double", "date", "timestamp"}
-_DECIMAL = re.compile(r"^decimal\(\d+,\s*\d+\)$")
+_DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 
 
 def _is_valid_type(t: str) -> bool:
     t = t.strip()
-    if t in _SIMPLE_TYPES or _DECIMAL.match(t):
+    if t in _SIMPLE_TYPES:
         return True
+    if decimal := _DECIMAL.match(t):  # Athena, Glue and Spark: precision 1..38, scale at most the precision
+        precision, scale = int(decimal[1]), int(decimal[2])
+        return 1 <= precision <= 38 and scale <= precision
     return t.startswith(("array<", "struct<", "map<")) and t.endswith(">")
 
 
@@ -271,11 +274,47 @@ class DatasetContract(_Model):
     schedule: str | None = Field(None, description="AWS cron() or rate() expression for the Glue workflow trigger")
     source: SourceSpec
     schema_: SchemaSpec = Field(alias="schema")
-    transform: TransformSpec = Field(default_factory=TransformSpec)
+    transform: TransformSpec = Field(default_factory=TransformSpec, validate_default=True)
     quality: list[Expectation] = Field(default_factory=list)
     sql: list[str] = Field(default_factory=list, description="paths of SQL files, relative to the repo root")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("transform")
+    @classmethod
+    def _transform_names_columns(cls, transform: TransformSpec, info: ValidationInfo) -> TransformSpec:
+        """The dedupe key and `order_by` name processed columns. Their defaults, `source.primary_key` and the
+        incremental cursor, name raw fields: a mismatch shows here, not as a Spark error after the ingest."""
+        schema, source = info.data.get("schema_"), info.data.get("source")
+        if schema is None or source is None:
+            return transform  # invalid already, and reported as such
+        columns = {c.name: c for c in schema.columns}
+        for key in transform.dedupe_key or source.primary_key:
+            if key not in columns:
+                raise ValueError(
+                    f"dedupe key {key} is not a column ({', '.join(columns)}): when source.primary_key names raw "
+                    "fields, set transform.dedupe_key to their columns"
+                )
+        order_by = transform.order_by or (source.incremental.cursor_field if source.incremental else None)
+        if order_by and order_by not in columns:
+            raise ValueError(
+                f"order_by {order_by} is not a column ({', '.join(columns)}): when the incremental cursor names a raw "
+                "field, set transform.order_by to its column"
+            )
+        return transform
+
+    @field_validator("quality")
+    @classmethod
+    def _expectations_name_columns(cls, quality: list[Expectation], info: ValidationInfo) -> list[Expectation]:
+        schema = info.data.get("schema_")
+        if schema is None:
+            return quality
+        names = [c.name for c in schema.columns] + [p.name for p in schema.partition_keys]
+        for position, e in enumerate(quality):
+            for name in [e.column] if e.column else e.columns or []:
+                if name not in names:
+                    raise ValueError(f"expectation {position} ({e.expect}) names {name}, not a column")
+        return quality
 
     @model_validator(mode="after")
     def _partitions_do_not_follow_versions(self) -> DatasetContract:

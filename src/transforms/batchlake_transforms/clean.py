@@ -81,7 +81,7 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
             )
         else:
             typed = raw_value
-        if not column.nullable:
+        if not column.nullable or column.name in contract.dedupe_key:  # a record without its key is not one record
             reasons.append(F.when(typed.isNull() & raw_value.isNull(), F.lit(f"missing required field {column.name}")))
         typed_columns.append(typed.alias(column.name))
     return parsed.select(*typed_columns, F.coalesce(*reasons).alias(REJECT_REASON), F.col(RAW), F.col(RAW_RUN_ID))
@@ -107,10 +107,11 @@ def apply_filters(df: DataFrame, filters: list[str]) -> DataFrame:
 
 
 def add_partition_columns(df: DataFrame, contract: DatasetContract) -> DataFrame:
-    """The partition key columns. A record without a value is quarantined; so is an empty string, which a partition
+    """The partition key columns. A record without a value is quarantined: a null, a value that does not cast to the
+    key's type (`try_cast`: under ANSI mode a plain cast would fail the job), or an empty string, which a partition
     folder cannot hold (Hive, Spark and Athena read an empty value back as null)."""
     for key in contract.schema.partition_keys:
-        df = df.withColumn(key.name, F.expr(key.expression).cast(key.type))
+        df = df.withColumn(key.name, F.expr(f"try_cast(({key.expression}) AS {key.type})"))
         missing = F.col(key.name).isNull()
         if key.type == "string":
             missing = missing | (F.col(key.name) == "")
