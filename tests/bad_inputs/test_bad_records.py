@@ -303,4 +303,8 @@ def test_a_timestamp_after_year_9999_is_quarantined_not_fatal(spark, repo_root, 
     contract = load_contract(repo_root / "pipelines" / "orders.yaml")
     result = transform_dataset(spark, contract, lake, "year10000", pending_raw_runs(lake, store, "orders"))
     assert (result.records_processed, result.records_quarantined) == (1, 1)
-    assert result.quarantine_reasons == {"invalid timestamp for created_at: 10000-01-01T00:00:00Z": 1}
+    assert result.quarantine_reasons == {"invalid timestamp for created_at": 1}
+    [quarantined] = [
+        json.loads(x) for f in Path(result.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()
+    ]
+    assert quarantined["reason"] == "invalid timestamp for created_at: 10000-01-01T00:00:00Z"

@@ -89,6 +89,20 @@ def test_counts_reconcile_and_bad_records_are_quarantined(spark, contract, tmp_p
     assert quality.publishable
 
 
+def test_quarantine_is_counted_by_reason_and_each_record_keeps_its_value(spark, contract, tmp_path, raw_run):
+    """A source that changed its date format must not give the report one line per distinct bad value."""
+    bad = [order(i).replace("2025-06-01T08:00:00Z", f"06/{i:02d}/2025 08:00") for i in (1, 2, 3)]
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(4), *bad])
+    result, _ = run_once(spark, contract, tmp_path, "t1", [])
+    assert result.quarantine_reasons == {"invalid timestamp for created_at": 3}
+    quarantined = [
+        json.loads(x) for f in Path(result.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()
+    ]
+    assert sorted(q["reason"] for q in quarantined) == [
+        f"invalid timestamp for created_at: 06/0{i}/2025 08:00" for i in (1, 2, 3)
+    ]
+
+
 def test_incremental_run_touches_only_new_partitions_and_rerun_changes_nothing(spark, contract, tmp_path, raw_run):
     registered: list = []
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1, day=1), order(2, day=2)])

@@ -87,6 +87,13 @@ def parse_json_lines(lines: DataFrame, contract: DatasetContract) -> DataFrame:
     return parsed.select(*typed_columns, F.coalesce(*reasons).alias(REJECT_REASON), F.col(RAW), F.col(RAW_RUN_ID))
 
 
+def reason_kind(reason: SparkColumn) -> SparkColumn:
+    """A reject reason without the value it quotes: `invalid timestamp for created_at: yesterday` ->
+    `invalid timestamp for created_at`. Runs count their quarantined records by kind: counted by full reason, a source
+    that changed a format would give one count per distinct value. Each quarantined record keeps its full reason."""
+    return F.regexp_replace(reason, r"(?s)^(invalid [^:]* for [^:]*): .*$", "$1").alias(REJECT_REASON)
+
+
 def _exact_decimal(column: Column) -> SparkColumn:
     """The column's value read again from the raw line with its decimal type: exact where the string was rounded."""
     exact = F.from_json(F.col(RAW), exact_decimal_schema(column))

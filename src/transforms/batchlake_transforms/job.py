@@ -23,6 +23,7 @@ from batchlake_transforms.clean import (
     REJECT_REASON,
     keep_latest,
     quarantine_records,
+    reason_kind,
     split_rejected,
     with_published,
 )
@@ -72,7 +73,7 @@ def transform_dataset(
         # One pass gives the input count, the quarantine reasons and the partitions the good rows touch.
         good_partition = [F.when(F.col(REJECT_REASON).isNull(), F.col(k)).alias(k) for k in partition_keys]
         touched = []
-        for row in rows.groupBy(REJECT_REASON, *good_partition).count().collect():
+        for row in rows.groupBy(reason_kind(F.col(REJECT_REASON)), *good_partition).count().collect():
             result.records_in += int(row["count"])
             if row[REJECT_REASON] is None:
                 touched.append({k: str(row[k]) for k in partition_keys})
