@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,3 +106,23 @@ def test_only_the_columns_the_expectations_use_are_read(things):
 def test_no_expectations_no_result(things):
     result = validate(things, contract_with([]))
     assert result.outcomes == [] and result.gx_result is None and result.publishable
+
+
+@pytest.mark.parametrize("local_zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_freshness_is_judged_in_utc_whatever_the_machines_time_zone(spark, monkeypatch, local_zone):
+    """PySpark hands timestamps to Python in the process's local time zone; the threshold must be in the same one."""
+    monkeypatch.setenv("TZ", local_zone)
+    time.tzset()
+    try:
+        now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+        df = spark.createDataFrame([(1, "2025-06-01 09:00:00")], "id bigint, ts string").selectExpr(
+            "id",
+            "to_timestamp(ts) AS updated_at",  # 3 h before `now`, in the session's time zone: UTC
+        )
+        fresh = contract_with([{"expect": "fresher_than", "column": "updated_at", "max_age_hours": 4}])
+        stale = contract_with([{"expect": "fresher_than", "column": "updated_at", "max_age_hours": 2}])
+        assert validate(df, fresh, now=now).outcomes[0].success
+        assert not validate(df, stale, now=now).outcomes[0].success
+    finally:
+        monkeypatch.undo()
+        time.tzset()

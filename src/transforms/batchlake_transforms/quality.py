@@ -29,6 +29,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 # For `references`: (dataset, column) -> a DataFrame whose first column holds the referenced dataset's keys.
 References = dict[tuple[str, str], DataFrame]
@@ -181,6 +182,11 @@ def validate(
         return QualityResult([])
     expectations = contract.quality
     df = df.select(*columns_used(expectations))
+    # PySpark hands a timestamp to Python in the process's local time zone, where GX compares it (`fresher_than`,
+    # `between`) and shows it. As a timestamp without time zone it stays the UTC time it is in the session (UTC).
+    for f in df.schema.fields:
+        if isinstance(f.dataType, T.TimestampType):
+            df = df.withColumn(f.name, F.col(f.name).cast("timestamp_ntz"))
     df = with_reference_checks(df, expectations, references or {}).persist(StorageLevel.MEMORY_AND_DISK)
     now = now or datetime.now(UTC)
     context = gx.get_context(mode="ephemeral")
