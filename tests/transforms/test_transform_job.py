@@ -13,7 +13,7 @@ from batchlake_core.layout import Lake
 from batchlake_core.storage import LocalObjectStore
 from batchlake_transforms.bookmarks import pending_raw_runs
 from batchlake_transforms.job import transform_dataset
-from batchlake_transforms.pipeline import transform_validate_publish
+from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
 from batchlake_transforms.publish import PublishPlan, journal_uri, publish_partitions, resume_publish
 from batchlake_transforms.quality import validate
 from batchlake_transforms.report import RunSummary
@@ -253,6 +253,7 @@ def test_a_run_whose_every_record_is_quarantined_is_judged_and_reported(spark, c
     assert (summary.records_read, summary.records_quarantined, summary.records_processed) == (2, 2, 0)
     assert (summary.status, summary.published) == ("rejected", False)
     assert "row count at least 1" in summary.reason
+    assert Path(write_run_report(summary, lake, store)).is_file()
 
     # Without a row count to require, the run publishes nothing and its raw runs are done: no endless retry.
     no_count = contract.model_copy(update={"quality": [e for e in contract.quality if e.expect != "row_count_between"]})
