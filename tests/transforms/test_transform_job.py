@@ -207,41 +207,26 @@ def test_timestamps_before_1582_are_written(spark, contract, tmp_path, raw_run):
     assert published_rows(spark, contract, tmp_path) == {(1, "paid", "1000-06-01")}
 
 
-VISITS = parse_contract(
-    {
-        "dataset": "visits",
-        "source": {"base_url": "http://x", "path": "/v", "paginator": {"type": "page_number"}, "primary_key": ["id"]},
-        "schema": {
-            "columns": [
-                {"name": "id", "type": "bigint", "nullable": False},
-                {"name": "region", "type": "string"},
-                {"name": "updated_at", "type": "timestamp", "nullable": False},
-            ],
-            "partition_keys": [{"name": "region_key", "type": "string", "expression": "region"}],
-        },
-        "transform": {"order_by": "updated_at"},
-    }
-)
-
-
-def test_partition_values_that_folder_names_escape_are_all_published(spark, tmp_path, raw_run):
-    """Spark writes `region_key=EU%3AWest` for "EU:West": publish must move that folder, not an unescaped one."""
-    regions = ["EU:West", "a/b", "50%", "x=y", "it's", "ok"]
-    visit = {"updated_at": "2025-06-01T00:00:00Z"}
-    lines = [json.dumps({**visit, "id": i, "region": r}) for i, r in enumerate(regions)]
-    lines.append(json.dumps({**visit, "id": 99, "region": ""}))  # Hive reads an empty partition value back as null
-    raw_run(tmp_path, "visits", "20251201T000000Z-aaaaaa", lines)
+def test_partition_values_that_folder_names_escape_are_all_published(spark, contract, tmp_path, raw_run):
+    """Spark writes `country=EU%3AWest` for "EU:West": publish must move that folder, not an unescaped one."""
+    data = contract.model_dump(by_alias=True)
+    data["schema"]["partition_keys"] = [{"name": "country", "type": "string", "expression": "shipping_country"}]
+    by_country = parse_contract(data)
+    countries = ["EU:West", "a/b", "50%", "x=y", "it's", "ok"]
+    lines = [order(i).replace('"country": "DE"', json.dumps({"country": c})[1:-1]) for i, c in enumerate(countries)]
+    lines.append(order(99).replace('"country": "DE"', '"country": ""'))  # Hive reads an empty value back as null
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", lines)
     lake, store = Lake.local(tmp_path), LocalObjectStore()
-    result = transform_dataset(spark, VISITS, lake, "t1", pending_raw_runs(lake, store, "visits"))
-    assert result.quarantine_reasons == {"no value for partition key region_key": 1}
-    assert sorted(result.rows_per_partition.values()) == [1] * len(regions)
-    plan = PublishPlan("visits", "t1", result.staging_uri, lake.processed_dataset("visits"), result.partitions, [], {})
+    result = transform_dataset(spark, by_country, lake, "t1", pending_raw_runs(lake, store, "orders"))
+    assert result.quarantine_reasons == {"no value for partition key country": 1}
+    assert sorted(result.rows_per_partition.values()) == [1] * len(countries)
+    plan = PublishPlan("orders", "t1", result.staging_uri, lake.processed_dataset("orders"), result.partitions, [], {})
     publish_partitions(plan, lake, store, [].extend)
-    published = spark.read.parquet(f"file://{tmp_path}/processed/visits").collect()
-    assert sorted((r["id"], r["region"], r["region_key"]) for r in published) == [
-        (i, r, r) for i, r in enumerate(regions)
+    published = spark.read.parquet(f"file://{tmp_path}/processed/orders").collect()
+    assert sorted((r["order_id"], r["shipping_country"], r["country"]) for r in published) == [
+        (i, c, c) for i, c in enumerate(countries)
     ]
-    assert (tmp_path / "processed/visits/region_key=EU%3AWest").is_dir()
+    assert (tmp_path / "processed/orders/country=EU%3AWest").is_dir()
 
 
 def test_a_run_whose_every_record_is_quarantined_is_judged_and_reported(spark, contract, tmp_path, raw_run):

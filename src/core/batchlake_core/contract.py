@@ -217,6 +217,12 @@ class TransformSpec(_Model):
     filters: list[str] = Field(default_factory=list, description="Spark SQL conditions; failing rows are quarantined")
     params: dict[str, Any] = Field(default_factory=dict)
 
+    def dedupe_key_of(self, source: SourceSpec) -> list[str]:
+        return self.dedupe_key or list(source.primary_key)
+
+    def order_by_of(self, source: SourceSpec) -> str | None:
+        return self.order_by or (source.incremental.cursor_field if source.incremental else None)
+
 
 # --- quality ----------------------------------------------------------------------------------
 
@@ -289,13 +295,13 @@ class DatasetContract(_Model):
         if schema is None or source is None:
             return transform  # invalid already, and reported as such
         columns = {c.name: c for c in schema.columns}
-        for key in transform.dedupe_key or source.primary_key:
+        for key in transform.dedupe_key_of(source):
             if key not in columns:
                 raise ValueError(
                     f"dedupe key {key} is not a column ({', '.join(columns)}): when source.primary_key names raw "
                     "fields, set transform.dedupe_key to their columns"
                 )
-        order_by = transform.order_by or (source.incremental.cursor_field if source.incremental else None)
+        order_by = transform.order_by_of(source)
         if order_by and order_by not in columns:
             raise ValueError(
                 f"order_by {order_by} is not a column ({', '.join(columns)}): when the incremental cursor names a raw "
@@ -335,13 +341,11 @@ class DatasetContract(_Model):
 
     @property
     def dedupe_key(self) -> list[str]:
-        return self.transform.dedupe_key or list(self.source.primary_key)
+        return self.transform.dedupe_key_of(self.source)
 
     @property
     def order_by(self) -> str | None:
-        if self.transform.order_by:
-            return self.transform.order_by
-        return self.source.incremental.cursor_field if self.source.incremental else None
+        return self.transform.order_by_of(self.source)
 
     @property
     def column_names(self) -> list[str]:
