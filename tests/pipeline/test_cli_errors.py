@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from batchlake.demo_api.server import DemoApiServer
 
 BATCHLAKE = str(Path(sys.executable).with_name("batchlake"))
 
@@ -78,3 +80,19 @@ def test_java_missing(project):
     env = {"PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""}
     proc = run_cli("run", "orders", "--lake", str(project / "lake"), cwd=project, env=env)
     assert_one_line_error(proc, "Java", "openjdk-17")
+
+
+@pytest.mark.spark
+def test_a_contract_expression_spark_cannot_use_fails_the_run_with_its_field(project):
+    """The contract loads (its expressions are Spark SQL, checked by Spark): the transform names the field in one line,
+    the run's report says why, and nothing is published."""
+    path = project / "pipelines" / "customers.yaml"
+    path.write_text(path.read_text().replace("expression: year(signup_date)", "expression: yeer(signup_date)"))
+    lake = project / "lake"
+    with DemoApiServer(orders=10, customers=50) as api:
+        proc = run_cli("run", "customers", "--lake", str(lake), cwd=project, env={"SHOP_API_URL": api.url})
+    assert_one_line_error(proc, "customers", "schema.partition_keys[0].expression", "`yeer`")
+    assert "org.apache.spark.sql.catalyst" not in proc.stderr  # no Java stack trace (PySpark 4 logs one as JSON)
+    summaries = [json.loads(p.read_text()) for p in (lake / "reports" / "customers").rglob("summary.json")]
+    assert [(s["status"], "yeer" in s["reason"]) for s in summaries] == [("failed", True)]
+    assert not list((lake / "processed").rglob("*.parquet"))

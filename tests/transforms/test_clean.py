@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from batchlake_core.contract import parse_contract
+from batchlake_core.contract import ContractError, parse_contract
 from batchlake_transforms.clean import (
     ORIGIN,
     RAW,
@@ -108,6 +108,28 @@ def test_a_partition_value_that_does_not_cast_to_the_key_type_is_quarantined(spa
     lines = [good(1), {**good(2), "shipping": {"country": "42"}}]
     rows = clean(lines_df(spark, lines), by_bucket).select("id", "bucket", REJECT_REASON)
     assert sorted(rows.collect()) == [(1, None, "no value for partition key bucket"), (2, 42, None)]
+
+
+@pytest.mark.parametrize(
+    ("filters", "partition_expression", "fragments"),
+    [
+        (["amout >= 0"], "to_date(created_at)", ["transform.filters[0]", "'amout >= 0'", "`amout`", "`amount`"]),
+        (["amount >= 0", "amount >="], "to_date(created_at)", ["transform.filters[1]", "PARSE_SYNTAX_ERROR"]),
+        (["amount"], "to_date(created_at)", ["transform.filters[0]", "gives decimal(10,2), not a condition"]),
+        (["amount >= 0"], "to_dat(created_at)", ["schema.partition_keys[0].expression", "`to_dat`"]),
+    ],
+)
+def test_a_contract_expression_spark_cannot_use_is_a_contract_error(spark, filters, partition_expression, fragments):
+    """Caught when the plan is built, before a row is read: one line naming the field, not a Spark stack trace."""
+    data = CONTRACT.model_dump(by_alias=True)
+    data["transform"]["filters"] = filters
+    data["schema"]["partition_keys"][0]["expression"] = partition_expression
+    with pytest.raises(ContractError) as error:
+        clean(lines_df(spark, [good(1)]), parse_contract(data))
+    message = str(error.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
 
 
 def test_merge_keeps_latest_version_and_published_wins_ties(spark):

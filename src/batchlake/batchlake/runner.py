@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 from batchlake_core import faults
 from batchlake_core.catalog.tables import register_processed_partitions
-from batchlake_core.contract import DatasetContract
+from batchlake_core.contract import ContractError, DatasetContract
 from batchlake_core.layout import new_run_id
 from batchlake_core.versions import package_versions
 from batchlake_ingest.pipeline import ingest_dataset
@@ -140,7 +140,7 @@ class PipelineRunner:
             self.console.rule(f"[bold]{contract.dataset}[/] · run {summary.run_id}")
             try:
                 self._stages(contract, summary)
-            except UserError as e:
+            except (UserError, ContractError) as e:  # ContractError: an expression Spark cannot use, found at transform
                 summary.status, summary.reason = "failed", str(e)
                 self._write_report(summary)
                 raise UserError(f"{contract.dataset}: {e}") from None

@@ -11,10 +11,12 @@ Row bookkeeping columns (dropped before the processed table is written):
 
 from __future__ import annotations
 
-from batchlake_core.contract import Column, DatasetContract
+from batchlake_core.contract import Column, ContractError, DatasetContract
+from pyspark.errors import AnalysisException
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType, DataType
 
 from batchlake_transforms.schema import (
     CORRUPT_COLUMN,
@@ -102,9 +104,23 @@ def _exact_decimal(column: Column) -> SparkColumn:
     return exact
 
 
+def expression_type(df: DataFrame, expression: str, field: str) -> DataType:
+    """The type of a contract's Spark SQL expression over `df`, checked before any data is read. A typo, an unknown
+    column or function, or bad syntax is a ContractError naming the contract field, not a Spark stack trace."""
+    try:
+        return df.select(F.expr(expression)).schema[0].dataType
+    except AnalysisException as e:  # ParseException is one too
+        message = str(e).strip().splitlines()[0].rstrip(";")
+        raise ContractError(f"contract field {field}: {expression!r} is not valid Spark SQL here: {message}") from None
+
+
 def apply_filters(df: DataFrame, filters: list[str]) -> DataFrame:
     """Rows failing a contract filter (Spark SQL condition) are marked for quarantine, not dropped."""
-    for condition in filters:
+    for i, condition in enumerate(filters):
+        field = f"transform.filters[{i}]"
+        kind = expression_type(df, condition, field)
+        if not isinstance(kind, BooleanType):
+            raise ContractError(f"contract field {field}: {condition!r} gives {kind.simpleString()}, not a condition")
         failed = ~F.coalesce(F.expr(condition), F.lit(False))
         df = df.withColumn(
             REJECT_REASON,
@@ -117,7 +133,8 @@ def add_partition_columns(df: DataFrame, contract: DatasetContract) -> DataFrame
     """The partition key columns. A record without a value is quarantined: a null, a value that does not cast to the
     key's type (`try_cast`: under ANSI mode a plain cast would fail the job), or an empty string, which a partition
     folder cannot hold (Hive, Spark and Athena read an empty value back as null)."""
-    for key in contract.schema.partition_keys:
+    for i, key in enumerate(contract.schema.partition_keys):
+        expression_type(df, key.expression, f"schema.partition_keys[{i}].expression")
         df = df.withColumn(key.name, F.expr(f"try_cast(({key.expression}) AS {key.type})"))
         missing = F.col(key.name).isNull()
         if key.type == "string":

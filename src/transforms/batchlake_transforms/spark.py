@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -112,8 +113,20 @@ def local_spark_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    quiet_pyspark_error_log()
     add_jit_directives(spark)
     return spark
+
+
+def quiet_pyspark_error_log() -> None:
+    """PySpark 4 logs every analysis error, Java stack trace included, as a JSON line on stderr, then raises it. The
+    caller reports the exception it catches in its own words (a contract error, one line): the log line is noise."""
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # PySpark 3.5 has no such log
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def add_jit_directives(spark: SparkSession) -> None:
