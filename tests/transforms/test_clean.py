@@ -132,6 +132,28 @@ def test_a_contract_expression_spark_cannot_use_is_a_contract_error(spark, filte
         assert fragment in message
 
 
+def test_a_record_whose_filter_or_partition_key_cannot_be_computed_is_quarantined(spark):
+    """Under ANSI mode a division by zero, or an index out of range, in a contract's expression would fail the run."""
+    data = CONTRACT.model_dump(by_alias=True)
+    data["transform"]["filters"] = ["amount / (id - 1) > 0"]
+    data["schema"]["partition_keys"] = [{"name": "second_tag", "type": "string", "expression": "element_at(tags, 2)"}]
+    contract = parse_contract(data)
+    lines = [{**good(i), "tags": ["a", "b"]} for i in (1, 2)] + [good(3)]
+    rows = clean(lines_df(spark, lines), contract).select("id", "second_tag", REJECT_REASON).persist()
+    try:
+        assert sorted(rows.collect()) == [
+            (1, "b", "failed filter: amount / (id - 1) > 0"),
+            (2, "b", None),
+            (3, None, "no value for partition key second_tag"),
+        ]
+        assert rows.where(F.col(REJECT_REASON).isNull()).count() == 1  # planned again, after the session's ANSI is back
+    finally:
+        rows.unpersist()
+    assert spark.conf.get("spark.sql.ansi.enabled") == "true"
+    with pytest.raises(Exception, match="DIVIDE_BY_ZERO"):  # the rest of the job keeps ANSI mode
+        spark.range(1).select(F.expr("1 / 0")).collect()
+
+
 def test_merge_keeps_latest_version_and_published_wins_ties(spark):
     new = clean(
         lines_df(spark, [good(1, "1.00", "2025-06-02T00:00:00Z"), good(2, "2.00", "2025-06-01T12:00:00Z")], "r2"),

@@ -11,10 +11,13 @@ Row bookkeeping columns (dropped before the processed table is written):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from batchlake_core.contract import Column, ContractError, DatasetContract
 from pyspark.errors import AnalysisException
 from pyspark.sql import Column as SparkColumn
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DataType
 
@@ -114,18 +117,34 @@ def expression_type(df: DataFrame, expression: str, field: str) -> DataType:
         raise ContractError(f"contract field {field}: {expression!r} is not valid Spark SQL here: {message}") from None
 
 
+@contextmanager
+def values_that_fail_give_null(spark: SparkSession) -> Iterator[None]:
+    """Build a contract's own expressions (filters, partition keys) without ANSI mode: a value they cannot compute (a
+    division by zero, an index out of range, a cast) gives null, so that the record is quarantined instead of failing
+    the run. Spark fixes an expression's ANSI behaviour when it parses and resolves it, so the rest of the job keeps the
+    session's setting."""
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        yield
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", before)
+
+
 def apply_filters(df: DataFrame, filters: list[str]) -> DataFrame:
-    """Rows failing a contract filter (Spark SQL condition) are marked for quarantine, not dropped."""
+    """Rows failing a contract filter (Spark SQL condition), or whose filter cannot be computed, are marked for
+    quarantine, not dropped."""
     for i, condition in enumerate(filters):
         field = f"transform.filters[{i}]"
         kind = expression_type(df, condition, field)
         if not isinstance(kind, BooleanType):
             raise ContractError(f"contract field {field}: {condition!r} gives {kind.simpleString()}, not a condition")
-        failed = ~F.coalesce(F.expr(condition), F.lit(False))
-        df = df.withColumn(
-            REJECT_REASON,
-            F.coalesce(F.col(REJECT_REASON), F.when(failed, F.lit(f"failed filter: {condition}"))),
-        )
+        with values_that_fail_give_null(df.sparkSession):
+            failed = ~F.coalesce(F.expr(condition), F.lit(False))
+            df = df.withColumn(
+                REJECT_REASON,
+                F.coalesce(F.col(REJECT_REASON), F.when(failed, F.lit(f"failed filter: {condition}"))),
+            )
     return df
 
 
@@ -134,8 +153,9 @@ def add_partition_columns(df: DataFrame, contract: DatasetContract) -> DataFrame
     key's type (`try_cast`: under ANSI mode a plain cast would fail the job), or an empty string, which a partition
     folder cannot hold (Hive, Spark and Athena read an empty value back as null)."""
     for i, key in enumerate(contract.schema.partition_keys):
-        expression_type(df, key.expression, f"schema.partition_keys[{i}].expression")
-        df = df.withColumn(key.name, F.expr(f"try_cast(({key.expression}) AS {key.type})"))
+        with values_that_fail_give_null(df.sparkSession):
+            expression_type(df, key.expression, f"schema.partition_keys[{i}].expression")
+            df = df.withColumn(key.name, F.expr(f"try_cast(({key.expression}) AS {key.type})"))
         missing = F.col(key.name).isNull()
         if key.type == "string":
             missing = missing | (F.col(key.name) == "")
