@@ -19,7 +19,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, DataType
+from pyspark.sql.types import BooleanType
 
 from batchlake_transforms.schema import (
     CORRUPT_COLUMN,
@@ -107,26 +107,23 @@ def _exact_decimal(column: Column) -> SparkColumn:
     return exact
 
 
-def expression_type(df: DataFrame, expression: str, field: str) -> DataType:
-    """The type of a contract's Spark SQL expression over `df`, checked before any data is read. A typo, an unknown
-    column or function, or bad syntax is a ContractError naming the contract field, not a Spark stack trace."""
-    try:
-        return df.select(F.expr(expression)).schema[0].dataType
-    except AnalysisException as e:  # ParseException is one too
-        message = str(e).strip().splitlines()[0].rstrip(";")
-        raise ContractError(f"contract field {field}: {expression!r} is not valid Spark SQL here: {message}") from None
-
-
 @contextmanager
-def values_that_fail_give_null(spark: SparkSession) -> Iterator[None]:
-    """Build a contract's own expressions (filters, partition keys) without ANSI mode: a value they cannot compute (a
-    division by zero, an index out of range, a cast) gives null, so that the record is quarantined instead of failing
-    the run. Spark fixes an expression's ANSI behaviour when it parses and resolves it, so the rest of the job keeps the
-    session's setting."""
+def contract_expression(spark: SparkSession, expression: str, field: str) -> Iterator[None]:
+    """Build one of the contract's own Spark SQL expressions (a filter, a partition key) inside this block.
+
+    - An expression Spark cannot analyse (a typo, an unknown column or function, bad syntax) is a ContractError naming
+      the contract field, raised when the plan is built, before any data is read: not a Spark stack trace.
+    - It is built without ANSI mode: a value it cannot compute (a division by zero, an index out of range, a cast)
+      gives null, so that the record is quarantined instead of failing the run. Spark fixes an expression's ANSI
+      behaviour when it parses and resolves it, so the rest of the job keeps the session's setting.
+    """
     before = spark.conf.get("spark.sql.ansi.enabled")
     spark.conf.set("spark.sql.ansi.enabled", "false")
     try:
         yield
+    except AnalysisException as e:  # ParseException is one too
+        message = str(e).strip().splitlines()[0].rstrip(";")
+        raise ContractError(f"contract field {field}: {expression!r} is not valid Spark SQL here: {message}") from None
     finally:
         spark.conf.set("spark.sql.ansi.enabled", before)
 
@@ -136,10 +133,11 @@ def apply_filters(df: DataFrame, filters: list[str]) -> DataFrame:
     quarantine, not dropped."""
     for i, condition in enumerate(filters):
         field = f"transform.filters[{i}]"
-        kind = expression_type(df, condition, field)
-        if not isinstance(kind, BooleanType):
-            raise ContractError(f"contract field {field}: {condition!r} gives {kind.simpleString()}, not a condition")
-        with values_that_fail_give_null(df.sparkSession):
+        with contract_expression(df.sparkSession, condition, field):
+            kind = df.select(F.expr(condition)).schema[0].dataType
+            if not isinstance(kind, BooleanType):
+                type_name = kind.simpleString()
+                raise ContractError(f"contract field {field}: {condition!r} gives {type_name}, not a condition")
             failed = ~F.coalesce(F.expr(condition), F.lit(False))
             df = df.withColumn(
                 REJECT_REASON,
@@ -153,8 +151,7 @@ def add_partition_columns(df: DataFrame, contract: DatasetContract) -> DataFrame
     key's type (`try_cast`: under ANSI mode a plain cast would fail the job), or an empty string, which a partition
     folder cannot hold (Hive, Spark and Athena read an empty value back as null)."""
     for i, key in enumerate(contract.schema.partition_keys):
-        with values_that_fail_give_null(df.sparkSession):
-            expression_type(df, key.expression, f"schema.partition_keys[{i}].expression")
+        with contract_expression(df.sparkSession, key.expression, f"schema.partition_keys[{i}].expression"):
             df = df.withColumn(key.name, F.expr(f"try_cast(({key.expression}) AS {key.type})"))
         missing = F.col(key.name).isNull()
         if key.type == "string":
