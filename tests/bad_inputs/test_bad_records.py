@@ -244,7 +244,7 @@ def outcome(spark, repo_root, tmp_path_factory):
     write_raw_run(root, [c.text if isinstance(c.text, bytes) else c.text.encode() for c in CASES])
     lake, store = Lake.local(root), LocalObjectStore()
     contract = load_contract(repo_root / "pipelines" / "orders.yaml")
-    result = transform_dataset(spark, contract, lake, "badrun", pending_raw_runs(lake, store, "orders"))
+    result = transform_dataset(spark, contract, lake, "badrun", pending_raw_runs(lake, store, "orders"), {})
     quarantined: dict[str, list[str]] = {}
     for path in Path(result.quarantine_uri or root / "none").glob("*.json"):
         for text in path.read_text(encoding="utf-8").splitlines():
@@ -301,7 +301,7 @@ def test_a_timestamp_after_year_9999_is_quarantined_not_fatal(spark, repo_root, 
     write_raw_run(tmp_path, [line(order(1)).encode(), line(order(2, created_at="10000-01-01T00:00:00Z")).encode()])
     lake, store = Lake.local(tmp_path), LocalObjectStore()
     contract = load_contract(repo_root / "pipelines" / "orders.yaml")
-    result = transform_dataset(spark, contract, lake, "year10000", pending_raw_runs(lake, store, "orders"))
+    result = transform_dataset(spark, contract, lake, "year10000", pending_raw_runs(lake, store, "orders"), {})
     assert (result.records_processed, result.records_quarantined) == (1, 1)
     assert result.quarantine_reasons == {"invalid timestamp for created_at": 1}
     [quarantined] = [

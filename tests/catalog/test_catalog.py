@@ -38,10 +38,10 @@ def exercise(catalog: Catalog) -> dict:
     catalog.upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
     days = ["2026-01-01", "2026-01-02", "2026-01-03"]
     catalog.add_partitions(
-        "batchlake", "orders", [processed_partition_input(ORDERS, ROOT, {"order_date": d}) for d in days]
+        "batchlake", "orders", [processed_partition_input(ORDERS, ROOT, {"order_date": d}, "r1") for d in days]
     )
     # idempotent: re-adding an existing partition updates it
-    moved = processed_partition_input(ORDERS, ROOT + "-v2", {"order_date": "2026-01-02"})
+    moved = processed_partition_input(ORDERS, ROOT, {"order_date": "2026-01-02"}, "r2")
     catalog.add_partitions("batchlake", "orders", [moved])
     updated = processed_table_input(ORDERS, ROOT)
     updated["Parameters"]["comment"] = "second version"
@@ -62,7 +62,7 @@ def test_same_calls_give_equal_results_on_glue_and_local(glue_catalog, local_cat
     assert on_local["table"]["Parameters"]["comment"] == "second version"
     assert [p["Values"] for p in on_local["partitions"]] == [["2026-01-02"], ["2026-01-03"]]
     second = on_local["partitions"][0]["StorageDescriptor"]["Location"]
-    assert second == ROOT + "-v2/order_date=2026-01-02/"
+    assert second == ROOT + "/order_date=2026-01-02/r2/"
 
 
 def test_processed_table_has_contract_columns_and_parquet_format():
@@ -79,7 +79,7 @@ def test_processed_table_has_contract_columns_and_parquet_format():
 
 def test_partition_values_must_match_the_keys():
     with pytest.raises(ValueError, match="order_date"):
-        processed_partition_input(ORDERS, ROOT, {"day": "2026-01-01"})
+        processed_partition_input(ORDERS, ROOT, {"day": "2026-01-01"}, "r1")
 
 
 @pytest.mark.parametrize("which", ["local", "glue"])
@@ -87,7 +87,9 @@ def test_errors_name_the_problem(which, local_catalog, glue_catalog):
     catalog = local_catalog if which == "local" else glue_catalog
     catalog.ensure_database("batchlake")
     with pytest.raises(CatalogError, match=r"orders"):
-        catalog.add_partitions("batchlake", "orders", [processed_partition_input(ORDERS, ROOT, {"order_date": "x"})])
+        catalog.add_partitions(
+            "batchlake", "orders", [processed_partition_input(ORDERS, ROOT, {"order_date": "x"}, "r1")]
+        )
     catalog.upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
     with pytest.raises(CatalogError, match=r"does not exist.*tables in batchlake: orders"):
         catalog.require_table("batchlake", "order")
@@ -111,7 +113,7 @@ def test_glue_batches_large_partition_lists(glue_catalog):
     glue_catalog.ensure_database("batchlake")
     glue_catalog.upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
     days = [f"2026-{m:02d}-{d:02d}" for m in (1, 2, 3, 4, 5) for d in range(1, 29)]  # 140 partitions
-    inputs = [processed_partition_input(ORDERS, ROOT, {"order_date": d}) for d in days]
+    inputs = [processed_partition_input(ORDERS, ROOT, {"order_date": d}, "r1") for d in days]
     glue_catalog.add_partitions("batchlake", "orders", inputs)
     glue_catalog.add_partitions("batchlake", "orders", inputs)  # all exist: updated, no error
     assert [p["Values"][0] for p in glue_catalog.get_partitions("batchlake", "orders")] == days

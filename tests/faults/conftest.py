@@ -78,31 +78,41 @@ def run_batchlake(lake: Path, pipelines: Path, api_url: str, **env: str) -> Fini
     return finish(start_run(lake, pipelines, api_url, **env))
 
 
-def processed_rows(lake: Path, dataset: str = "orders") -> list[tuple]:
-    """Every published row, all columns (partition column included), sorted by key."""
-    files = f"{lake}/processed/{dataset}/**/*.parquet"
-    if not any((lake / "processed" / dataset).rglob("*.parquet")):
-        return []
-    with duckdb.connect() as con:
-        return con.execute(f"SELECT * FROM read_parquet('{files}', hive_partitioning = true) ORDER BY ALL").fetchall()
-
-
-def catalog_partitions(lake: Path, dataset: str = "orders") -> list[tuple[tuple[str, ...], str]]:
-    """(values, location) of every catalog partition of the processed table, relative to the lake root."""
+def published_folders(lake: Path, dataset: str = "orders") -> dict[str, str]:
+    """Partition -> folder of its published version, as the catalog says."""
     from batchlake.environment import local_environment
+    from batchlake_core.catalog.tables import ProcessedCatalog
 
     env = local_environment(lake)
-    if env.catalog.get_table(env.database, dataset) is None:
+    return ProcessedCatalog(env.catalog, env.database).published_folders(dataset)
+
+
+def processed_rows(lake: Path, dataset: str = "orders") -> list[tuple]:
+    """Every published row as a reader of the catalog sees it, all columns (partition column included), sorted."""
+    files = [str(f) for folder in published_folders(lake, dataset).values() for f in Path(folder).rglob("*.parquet")]
+    if not files:
         return []
-    parts = env.catalog.get_partitions(env.database, dataset)
-    return sorted((tuple(p["Values"]), p["StorageDescriptor"]["Location"].replace(str(lake), "<lake>")) for p in parts)
+    with duckdb.connect() as con:
+        return con.execute("SELECT * FROM read_parquet(?, hive_partitioning = true) ORDER BY ALL", [files]).fetchall()
+
+
+def catalog_partitions(lake: Path, dataset: str = "orders") -> list[str]:
+    """The partition folders the catalog names, relative to the lake root, each version folder (a run id) as `<run>`."""
+    return sorted(
+        folder.replace(str(lake), "<lake>").rsplit("/", 1)[0] + "/<run>"
+        for folder in published_folders(lake, dataset).values()
+    )
 
 
 def leftovers(lake: Path, dataset: str = "orders") -> list[str]:
-    """Things a finished, successful run must not leave behind: staged partitions, a publish journal."""
+    """Things a finished, successful run must not leave behind: staged partitions, a publish journal, versions of a
+    partition that the catalog no longer names."""
     staging = lake / "staging" / dataset
     left = [str(p.relative_to(lake)) for p in staging.glob("*")] if staging.exists() else []
     journal = lake / "state" / dataset / "publish_journal.json"
+    current = tuple(f"{folder}/" for folder in published_folders(lake, dataset).values())
+    processed = (lake / "processed" / dataset).rglob("*.parquet")
+    left += [str(p.relative_to(lake)) for p in processed if not str(p).startswith(current)]
     return left + ([str(journal.relative_to(lake))] if journal.exists() else [])
 
 

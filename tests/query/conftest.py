@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from batchlake_core.catalog import LocalCatalog
-from batchlake_core.catalog.tables import processed_partition_input, processed_table_input
+from batchlake_core.catalog.tables import processed_partition_input, processed_table_input, version_folder
 from batchlake_core.contract import load_contract
 from batchlake_core.layout import Lake
 
@@ -124,11 +124,13 @@ def write_processed(lake: Lake, catalog: LocalCatalog, contract, rows: list[dict
     for r in rows:
         groups.setdefault(str(key_of(r)), []).append(r)
     for value, group in sorted(groups.items()):
-        folder = Path(root) / f"{key}={value}"
+        folder = Path(version_folder(root, {key: value}, "r1"))  # where a publish puts a partition's version
         folder.mkdir(parents=True)
         table = pa.Table.from_pylist([{c: r[c] for c in schema.names} for r in group], schema=schema)
         pq.write_table(table, folder / "part-00000.parquet")
-        catalog.add_partitions("batchlake", contract.dataset, [processed_partition_input(contract, root, {key: value})])
+        catalog.add_partitions(
+            "batchlake", contract.dataset, [processed_partition_input(contract, root, {key: value}, "r1")]
+        )
 
 
 class QueryLake:

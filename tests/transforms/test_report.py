@@ -64,7 +64,7 @@ def run(spark, repo_root, tmp_path_factory, raw_run):
     lines += [order(5, 1 + 5 % DAYS), "{not json", order(104, 1, amount=-1.0)]  # a duplicate, two for quarantine
     raw_run(root, "orders", "20251201T000000Z-aaaaaa", lines)
     lake, store = Lake.local(root), LocalObjectStore()
-    result = transform_dataset(spark, contract, lake, "r1", pending_raw_runs(lake, store, "orders"))
+    result = transform_dataset(spark, contract, lake, "r1", pending_raw_runs(lake, store, "orders"), {})
     staged = spark.read.schema(processed_schema(contract)).parquet(f"file://{result.staging_uri}")
     customers = spark.range(1, 51).withColumnRenamed("id", "customer_id")
     quality = validate(staged, contract, {("customers", "customer_id"): customers}, run_name="r1")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from batchlake_core.catalog.local import LocalCatalog
+from batchlake_core.catalog.tables import ProcessedCatalog
 from batchlake_core.contract import load_contract, parse_contract
 from batchlake_core.layout import Lake
 from batchlake_core.storage import LocalObjectStore
@@ -46,9 +48,16 @@ def order(i: int, day: int = 1, status: str = "paid", updated: str = "2025-06-10
     )
 
 
-def run_once(spark, contract, lake_root: Path, run_id: str, registered: list):
-    lake, store = Lake.local(lake_root), LocalObjectStore()
-    result = transform_dataset(spark, contract, lake, run_id, pending_raw_runs(lake, store, "orders"))
+def processed_catalog(lake_root: Path) -> ProcessedCatalog:
+    catalog = LocalCatalog(lake_root / "catalog.sqlite")
+    catalog.ensure_database("batchlake")
+    return ProcessedCatalog(catalog, "batchlake")
+
+
+def run_once(spark, contract, lake_root: Path, run_id: str):
+    lake, store, tables = Lake.local(lake_root), LocalObjectStore(), processed_catalog(lake_root)
+    pending = pending_raw_runs(lake, store, "orders")
+    result = transform_dataset(spark, contract, lake, run_id, pending, tables.published_folders("orders"))
     staged = spark.read.schema(processed_schema(contract)).parquet(f"file://{result.staging_uri}")
     customers = spark.range(0, 1000).withColumnRenamed("id", "customer_id")
     quality = validate(staged, contract, {("customers", "customer_id"): customers})
@@ -62,7 +71,7 @@ def run_once(spark, contract, lake_root: Path, run_id: str, registered: list):
             result.raw_runs,
             {},
         )
-        publish_partitions(plan, lake, store, registered.extend)
+        publish_partitions(plan, contract, lake, store, tables)
     return result, quality
 
 
@@ -74,7 +83,7 @@ def published_rows(spark, contract, lake_root):
 def test_counts_reconcile_and_bad_records_are_quarantined(spark, contract, tmp_path, raw_run):
     lines = [order(1), order(2), order(2), "{truncated", order(3, amount=-5.0)]
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", lines)
-    result, quality = run_once(spark, contract, tmp_path, "t1", [])
+    result, quality = run_once(spark, contract, tmp_path, "t1")
     assert (result.records_in, result.records_processed) == (5, 2)
     assert (result.records_duplicate, result.records_quarantined) == (1, 2)
     assert result.records_in == result.records_processed + result.records_duplicate + result.records_quarantined
@@ -93,7 +102,7 @@ def test_quarantine_is_counted_by_reason_and_each_record_keeps_its_value(spark, 
     """A source that changed its date format must not give the report one line per distinct bad value."""
     bad = [order(i).replace("2025-06-01T08:00:00Z", f"06/{i:02d}/2025 08:00") for i in (1, 2, 3)]
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(4), *bad])
-    result, _ = run_once(spark, contract, tmp_path, "t1", [])
+    result, _ = run_once(spark, contract, tmp_path, "t1")
     assert result.quarantine_reasons == {"invalid timestamp for created_at": 3}
     quarantined = [
         json.loads(x) for f in Path(result.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()
@@ -104,23 +113,31 @@ def test_quarantine_is_counted_by_reason_and_each_record_keeps_its_value(spark, 
 
 
 def test_incremental_run_touches_only_new_partitions_and_rerun_changes_nothing(spark, contract, tmp_path, raw_run):
-    registered: list = []
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1, day=1), order(2, day=2)])
-    run_once(spark, contract, tmp_path, "t1", registered)
-    day1 = tmp_path / "processed/orders/order_date=2025-06-01"
-    day1_files = sorted(p.name for p in day1.iterdir())
-    assert registered == [{"order_date": "2025-06-01"}, {"order_date": "2025-06-02"}]
+    run_once(spark, contract, tmp_path, "t1")
+    orders = tmp_path / "processed/orders"
+    assert processed_catalog(tmp_path).published_folders("orders") == {
+        "order_date=2025-06-01": f"{orders}/order_date=2025-06-01/t1",
+        "order_date=2025-06-02": f"{orders}/order_date=2025-06-02/t1",
+    }
+    day1_files = sorted(p.name for p in (orders / "order_date=2025-06-01/t1").iterdir())
 
     # Order 2 changes, order 3 is new; day 1 must not be rewritten.
     raw_run(
         tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(2, 2, "shipped", "2025-06-11T00:00:00Z"), order(3, 3)]
     )
-    result, _ = run_once(spark, contract, tmp_path, "t2", registered)
+    result, _ = run_once(spark, contract, tmp_path, "t2")
     assert result.partitions == [{"order_date": "2025-06-02"}, {"order_date": "2025-06-03"}]
-    assert sorted(p.name for p in day1.iterdir()) == day1_files
+    assert processed_catalog(tmp_path).published_folders("orders") == {
+        "order_date=2025-06-01": f"{orders}/order_date=2025-06-01/t1",
+        "order_date=2025-06-02": f"{orders}/order_date=2025-06-02/t2",
+        "order_date=2025-06-03": f"{orders}/order_date=2025-06-03/t2",
+    }
+    assert sorted(p.name for p in (orders / "order_date=2025-06-01/t1").iterdir()) == day1_files
+    assert [p.name for p in (orders / "order_date=2025-06-02").iterdir()] == ["t2"]  # the old version is deleted
     expected = {(1, "paid", "2025-06-01"), (2, "shipped", "2025-06-02"), (3, "paid", "2025-06-03")}
     assert published_rows(spark, contract, tmp_path) == expected
-    lineage = json.loads((tmp_path / "processed/orders/order_date=2025-06-02/_lineage.json").read_text())
+    lineage = json.loads((orders / "order_date=2025-06-02/t2/_lineage.json").read_text())
     assert lineage["partition"] == {"order_date": "2025-06-02"}
 
     # Nothing new: nothing pending, nothing changes.
@@ -130,59 +147,65 @@ def test_incremental_run_touches_only_new_partitions_and_rerun_changes_nothing(s
     raw_run(
         tmp_path, "orders", "20251203T000000Z-cccccc", [order(1, 1), order(2, 2, "shipped", "2025-06-11T00:00:00Z")]
     )
-    result, _ = run_once(spark, contract, tmp_path, "t3", registered)
+    result, _ = run_once(spark, contract, tmp_path, "t3")
     assert (result.records_processed, result.records_duplicate) == (0, 2)
     assert published_rows(spark, contract, tmp_path) == expected
 
 
 def test_gate_refuses_corrupted_input_and_publishes_nothing(spark, contract, tmp_path, raw_run):
-    registered: list = []
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1), order(2)])
-    run_once(spark, contract, tmp_path, "t1", registered)
+    run_once(spark, contract, tmp_path, "t1")
     before = published_rows(spark, contract, tmp_path)
+    catalog_before = processed_catalog(tmp_path).published_folders("orders")
     raw_run(tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(4, status="lost-in-space")])
-    _, quality = run_once(spark, contract, tmp_path, "t2", registered)
+    _, quality = run_once(spark, contract, tmp_path, "t2")
     assert not quality.publishable
     assert [o.description for o in quality.blocking_failures] == [
         "status in ['placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned']"
     ]
     assert quality.blocking_failures[0].sample_unexpected == ["lost-in-space"]
     assert published_rows(spark, contract, tmp_path) == before
-    assert len(registered) == 1
+    assert processed_catalog(tmp_path).published_folders("orders") == catalog_before
     # The rejected raw run stays pending: it is retried, not forgotten.
     assert [r.run_id for r in pending_raw_runs(Lake.local(tmp_path), LocalObjectStore(), "orders")] == [
         "20251202T000000Z-bbbbbb"
     ]
 
 
-def test_interrupted_publish_is_finished_by_resume(spark, contract, tmp_path, raw_run):
-    lake, store = Lake.local(tmp_path), LocalObjectStore()
+def test_interrupted_publish_is_finished_by_resume(spark, contract, tmp_path, raw_run, monkeypatch):
+    lake, store, tables = Lake.local(tmp_path), LocalObjectStore(), processed_catalog(tmp_path)
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1, 1), order(2, 2)])
-    result = transform_dataset(spark, contract, lake, "t1", pending_raw_runs(lake, store, "orders"))
+    result = transform_dataset(spark, contract, lake, "t1", pending_raw_runs(lake, store, "orders"), {})
     plan = PublishPlan(
         "orders", "t1", result.staging_uri, lake.processed_dataset("orders"), result.partitions, ["x"], {}
     )
     calls = []
+    register = ProcessedCatalog.register
 
-    def crash_on_register(partitions):
+    def crash_on_first_register(self, contract, root, partitions, version):
         calls.append(partitions)
         if len(calls) == 1:
-            raise KeyboardInterrupt("simulated crash after the swap, before the catalog update")
+            raise KeyboardInterrupt("simulated crash after the move, before the catalog update")
+        register(self, contract, root, partitions, version)
 
+    monkeypatch.setattr(ProcessedCatalog, "register", crash_on_first_register)
     with pytest.raises(KeyboardInterrupt):
-        publish_partitions(plan, lake, store, crash_on_register)
+        publish_partitions(plan, contract, lake, store, tables)
     assert Path(journal_uri(lake, "orders")).exists()
-    resumed = resume_publish(lake, store, "orders", crash_on_register)
+    assert list((tmp_path / "processed/orders").rglob("*.parquet"))  # the new versions are in place ...
+    assert tables.published_folders("orders") == {}  # ... and no reader of the catalog sees them yet
+    resumed = resume_publish(contract, lake, store, tables)
     assert resumed is not None and resumed.run_id == "t1"
     assert calls[-1] == result.partitions
     assert not Path(journal_uri(lake, "orders")).exists()
     assert published_rows(spark, contract, tmp_path) == {(1, "paid", "2025-06-01"), (2, "paid", "2025-06-02")}
-    assert resume_publish(lake, store, "orders", crash_on_register) is None
+    assert sorted(tables.published_folders("orders")) == ["order_date=2025-06-01", "order_date=2025-06-02"]
+    assert resume_publish(contract, lake, store, tables) is None
 
 
 def test_published_timestamps_are_int64_micros_with_statistics(spark, contract, tmp_path, raw_run):
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1), order(2, updated="2025-06-11T09:30:00Z")])
-    run_once(spark, contract, tmp_path, "t1", [])
+    run_once(spark, contract, tmp_path, "t1")
     [part] = (tmp_path / "processed/orders").rglob("*.parquet")
     metadata = pq.ParquetFile(part).metadata
     column = metadata.row_group(0).column(metadata.schema.names.index("updated_at"))
@@ -202,7 +225,7 @@ def test_timestamps_before_1582_are_written(spark, contract, tmp_path, raw_run):
         "20251201T000000Z-aaaaaa",
         [order(1).replace("2025-06-01T08:00:00Z", "1000-06-01T08:00:00Z")],
     )
-    result, _ = run_once(spark, contract, tmp_path, "t1", [])
+    result, _ = run_once(spark, contract, tmp_path, "t1")
     assert (result.records_processed, result.partitions) == (1, [{"order_date": "1000-06-01"}])
     assert published_rows(spark, contract, tmp_path) == {(1, "paid", "1000-06-01")}
 
@@ -217,11 +240,11 @@ def test_partition_values_that_folder_names_escape_are_all_published(spark, cont
     lines.append(order(99).replace('"country": "DE"', '"country": ""'))  # Hive reads an empty value back as null
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", lines)
     lake, store = Lake.local(tmp_path), LocalObjectStore()
-    result = transform_dataset(spark, by_country, lake, "t1", pending_raw_runs(lake, store, "orders"))
+    result = transform_dataset(spark, by_country, lake, "t1", pending_raw_runs(lake, store, "orders"), {})
     assert result.quarantine_reasons == {"no value for partition key country": 1}
     assert sorted(result.rows_per_partition.values()) == [1] * len(countries)
     plan = PublishPlan("orders", "t1", result.staging_uri, lake.processed_dataset("orders"), result.partitions, [], {})
-    publish_partitions(plan, lake, store, [].extend)
+    publish_partitions(plan, by_country, lake, store, processed_catalog(tmp_path))
     published = spark.read.parquet(f"file://{tmp_path}/processed/orders").collect()
     assert sorted((r["order_id"], r["shipping_country"], r["country"]) for r in published) == [
         (i, c, c) for i, c in enumerate(countries)
@@ -234,7 +257,8 @@ def test_a_run_whose_every_record_is_quarantined_is_judged_and_reported(spark, c
     raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", ["{truncated", order(1, amount=-5.0)])
     lake, store = Lake.local(tmp_path), LocalObjectStore()
     summary = RunSummary("orders", "t1", "test", "2025-12-01T00:00:00+00:00")
-    transform_validate_publish(lambda _records: spark, contract, lake, store, summary, [].extend)
+    tables = processed_catalog(tmp_path)
+    transform_validate_publish(lambda _records: spark, contract, lake, store, summary, tables)
     assert (summary.records_read, summary.records_quarantined, summary.records_processed) == (2, 2, 0)
     assert (summary.status, summary.published) == ("rejected", False)
     assert "row count at least 1" in summary.reason
@@ -243,7 +267,7 @@ def test_a_run_whose_every_record_is_quarantined_is_judged_and_reported(spark, c
     # Without a row count to require, the run publishes nothing and its raw runs are done: no endless retry.
     no_count = contract.model_copy(update={"quality": [e for e in contract.quality if e.expect != "row_count_between"]})
     summary = RunSummary("orders", "t2", "test", "2025-12-01T00:00:00+00:00")
-    transform_validate_publish(lambda _records: spark, no_count, lake, store, summary, [].extend)
+    transform_validate_publish(lambda _records: spark, no_count, lake, store, summary, tables)
     assert (summary.status, summary.partitions_published, summary.records_quarantined) == ("published", [], 2)
     assert pending_raw_runs(lake, store, "orders") == []
     assert not list((tmp_path / "processed").rglob("*.parquet"))

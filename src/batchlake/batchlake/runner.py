@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 from batchlake_core import faults
-from batchlake_core.catalog.tables import register_processed_partitions
+from batchlake_core.catalog.tables import ProcessedCatalog
 from batchlake_core.contract import ContractError, DatasetContract
 from batchlake_core.layout import new_run_id
 from batchlake_core.versions import package_versions
@@ -159,11 +159,8 @@ class PipelineRunner:
     def _stages(self, contract: DatasetContract, summary: RunSummary) -> None:
         env, dataset = self.env, contract.dataset
 
-        def register(partitions: list[dict[str, str]]) -> None:
-            location = env.lake.processed_dataset(dataset)
-            register_processed_partitions(env.catalog, env.database, contract, location, partitions)
-
-        recovered = resume_publish(env.lake, env.store, dataset, register)
+        tables = ProcessedCatalog(env.catalog, env.database)
+        recovered = resume_publish(contract, env.lake, env.store, tables)
         if recovered:
             self.console.print(f"[yellow]{dataset}: finished the publish of run {recovered.run_id} interrupted earlier")
         discard_leftovers_of_killed_runs(env.lake, env.store, dataset)
@@ -192,7 +189,7 @@ class PipelineRunner:
             env.lake,
             env.store,
             summary,
-            register,
+            tables,
             stage=lambda name: self._stage(summary, name),
             log=lambda message: self.console.print(f"  {message}"),
         )
@@ -200,15 +197,11 @@ class PipelineRunner:
         if summary.published:
             self._query_stage(contract, summary)
 
-    def _published_parquet(self, dataset: str) -> str | None:
-        root = Path(self.env.lake.processed_dataset(dataset))
-        return f"{root}/**/*.parquet" if any(root.glob("**/*.parquet")) else None
-
     def _processed_rows(self, dataset: str) -> int:
-        files = self._published_parquet(dataset)
-        return (
-            0 if files is None else int(duckdb.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0])
-        )
+        """Rows of the dataset's published versions, counted from the Parquet footers."""
+        folders = ProcessedCatalog(self.env.catalog, self.env.database).published_folders(dataset).values()
+        files = [str(f) for folder in folders for f in Path(folder).rglob("*.parquet")]
+        return int(duckdb.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]) if files else 0
 
     def _query_stage(self, contract: DatasetContract, summary: RunSummary) -> None:
         """Count the processed table, then run the dataset's SQL files like an analyst would."""

@@ -22,9 +22,9 @@ POINTS = (
     "after_staging_write",  # job: staging complete, not validated
     "before_journal",  # publish: expectations passed, no lineage or journal written yet
     "after_journal",  # publish: journal written, no partition swapped
-    "mid_swap",  # publish: after each partition swap (use :n for the n-th partition)
-    "after_register",  # publish: partitions registered in the catalog, bookmark not advanced
-    "after_bookmark",  # publish: bookmark advanced, staging and journal not removed
+    "mid_swap",  # publish: after each partition's new version folder is in place (use :n for the n-th partition)
+    "after_register",  # publish: catalog switched to the new versions, bookmark not advanced
+    "after_bookmark",  # publish: bookmark advanced, old versions, staging and journal not removed
     "after_publish",  # runner: publish done, queries and report not run
 )
 

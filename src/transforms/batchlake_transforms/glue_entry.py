@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import yaml
 from batchlake_core.catalog import GlueCatalog
-from batchlake_core.catalog.tables import register_processed_partitions
+from batchlake_core.catalog.tables import ProcessedCatalog
 from batchlake_core.contract import parse_contract
 from batchlake_core.layout import Lake, new_run_id
 from batchlake_core.storage import LocalObjectStore, S3ObjectStore, store_for
@@ -81,10 +81,7 @@ def main(argv: list[str] | None = None, glue_client=None) -> int:
         zones = {"raw": raw, "state": raw, "athena-results": processed, "artifacts": processed}
         zones |= dict.fromkeys(("processed", "staging", "quarantine", "reports"), processed)
         lake, store = Lake.s3(zones), S3ObjectStore(kms_key_id=args.get("kms_key_arn"))
-    catalog = GlueCatalog(glue_client)
-
-    def register(partitions: list[dict[str, str]]) -> None:
-        register_processed_partitions(catalog, database, contract, lake.processed_dataset(dataset), partitions)
+    tables = ProcessedCatalog(GlueCatalog(glue_client), database)
 
     summary = RunSummary(
         dataset=dataset,
@@ -93,9 +90,9 @@ def main(argv: list[str] | None = None, glue_client=None) -> int:
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         versions=package_versions(("batchlake-core", "batchlake-transforms")),
     )
-    resume_publish(lake, store, dataset, register)
+    resume_publish(contract, lake, store, tables)
     discard_leftovers_of_killed_runs(lake, store, dataset)
-    transform_validate_publish(lambda _records: spark, contract, lake, store, summary, register, log=print)
+    transform_validate_publish(lambda _records: spark, contract, lake, store, summary, tables, log=print)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"report: {write_run_report(summary, lake, store)}")
     if not summary.published:

@@ -54,8 +54,15 @@ class TransformResult:
 
 
 def transform_dataset(
-    spark: SparkSession, contract: DatasetContract, lake: Lake, run_id: str, raw_runs: list[RawRun]
+    spark: SparkSession,
+    contract: DatasetContract,
+    lake: Lake,
+    run_id: str,
+    raw_runs: list[RawRun],
+    published: dict[str, str],
 ) -> TransformResult:
+    """Transform `raw_runs` into staging, merged with the published rows of the partitions they touch (`published`:
+    partition path -> folder of its published version, `ProcessedCatalog.published_folders`)."""
     result = TransformResult(contract.dataset, run_id, [r.run_id for r in raw_runs])
     result.staging_uri = lake.staging_run(contract.dataset, run_id)
     files = [f for r in raw_runs for f in r.files]
@@ -87,8 +94,9 @@ def transform_dataset(
         result.partitions = sorted(touched, key=partition_path)
         if not result.partitions:  # every record was quarantined: nothing to stage
             return result
-        published = read_published(spark, contract, lake.processed_dataset(contract.dataset), result.partitions)
-        merged = keep_latest(with_published(good.drop(REJECT_REASON, RAW), published), contract)
+        processed_uri = lake.processed_dataset(contract.dataset)
+        published_rows = read_published(spark, contract, processed_uri, published, result.partitions)
+        merged = keep_latest(with_published(good.drop(REJECT_REASON, RAW), published_rows), contract)
         # The rows kept from this run are counted while the staging write runs: no second pass over the merge.
         kept = Observation("kept_from_run")
         output = merged.observe(kept, F.sum(F.col(ORIGIN)).alias("from_run"))

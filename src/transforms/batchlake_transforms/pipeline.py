@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
+from batchlake_core.catalog.tables import ProcessedCatalog
 from batchlake_core.contract import DatasetContract
 from batchlake_core.errors import UserError
 from batchlake_core.layout import Lake
@@ -22,7 +23,7 @@ from batchlake_transforms.bookmarks import pending_raw_runs, verify_raw_files
 from batchlake_transforms.data_docs import write_data_docs
 from batchlake_transforms.io import spark_path
 from batchlake_transforms.job import transform_dataset
-from batchlake_transforms.publish import PublishPlan, RegisterPartitions, discard_staging, publish_partitions
+from batchlake_transforms.publish import PublishPlan, discard_staging, publish_partitions
 from batchlake_transforms.quality import References, validate
 from batchlake_transforms.report import REPORT_NAME, SUMMARY_NAME, RunSummary, render_html
 from batchlake_transforms.schema import processed_schema
@@ -65,17 +66,19 @@ def timed_stages(summary: RunSummary) -> Stage:
     return stage
 
 
-def has_published_data(lake: Lake, store: ObjectStore, dataset: str) -> bool:
-    return any(uri.endswith(".parquet") for uri in store.list(lake.processed_dataset(dataset)))
-
-
-def reference_frames(spark: SparkSession, contract: DatasetContract, lake: Lake, store: ObjectStore) -> References:
-    """The published keys of every dataset a `references` expectation points at (absent ones are left out)."""
+def reference_frames(
+    spark: SparkSession, contract: DatasetContract, lake: Lake, tables: ProcessedCatalog
+) -> References:
+    """The published keys of every dataset a `references` expectation points at (never published ones are left
+    out), read from the folders the catalog names: a publish of that dataset running meanwhile is not seen half-done."""
     references: References = {}
     for e in contract.quality:
-        if e.expect == "references" and e.dataset and e.dataset_column and has_published_data(lake, store, e.dataset):
-            processed = spark_path(lake.processed_dataset(e.dataset))
-            references[(e.dataset, e.dataset_column)] = spark.read.parquet(processed).select(e.dataset_column)
+        if e.expect != "references" or not e.dataset or not e.dataset_column:
+            continue
+        if folders := tables.published_folders(e.dataset):
+            root = spark_path(lake.processed_dataset(e.dataset))  # a referenced partition key is read too
+            frame = spark.read.option("basePath", root).parquet(*(spark_path(f) for f in folders.values()))
+            references[(e.dataset, e.dataset_column)] = frame.select(e.dataset_column)
     return references
 
 
@@ -85,7 +88,7 @@ def transform_validate_publish(
     lake: Lake,
     store: ObjectStore,
     summary: RunSummary,
-    register: RegisterPartitions,
+    tables: ProcessedCatalog,
     stage: Stage | None = None,
     log: Log = lambda message: None,
 ) -> None:
@@ -109,7 +112,8 @@ def transform_validate_publish(
     spark = get_spark(pending_records)
     staging = lake.staging_run(dataset, summary.run_id)
     with stage("transform"), disk_full_as_user_error(spark, f"the staged output {staging}"):
-        result = transform_dataset(spark, contract, lake, summary.run_id, pending)
+        published = tables.published_folders(dataset)
+        result = transform_dataset(spark, contract, lake, summary.run_id, pending, published)
     summary.records_read, summary.records_processed = result.records_in, result.records_processed
     summary.records_duplicate, summary.records_quarantined = result.records_duplicate, result.records_quarantined
     summary.rows_per_partition = result.rows_per_partition
@@ -128,7 +132,7 @@ def transform_validate_publish(
             if result.partitions
             else spark.createDataFrame([], schema)
         )
-        references = reference_frames(spark, contract, lake, store)
+        references = reference_frames(spark, contract, lake, tables)
         quality = validate(staged, contract, references, run_name=summary.run_id)
         summary.add_quality(quality)
     log(f"{quality.passed} expectations passed, {quality.failed} failed")
@@ -154,7 +158,7 @@ def transform_validate_publish(
             raw_runs=summary.raw_runs,
             lineage={"run_id": summary.run_id, "raw_runs": summary.raw_runs, "versions": summary.versions},
         )
-        publish_partitions(plan, lake, store, register)
+        publish_partitions(plan, contract, lake, store, tables)
         summary.status, summary.published, summary.partitions_published = "published", True, result.partitions
     log(f"published {len(result.partitions):,} partitions")
 

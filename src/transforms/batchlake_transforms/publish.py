@@ -1,9 +1,11 @@
-"""Publish: swap the staged partitions into the processed zone and register them, as one recoverable step.
+"""Publish: move the staged partitions into the processed zone as new versions, then switch the catalog to them.
 
-Before anything moves, a journal (`state/<dataset>/publish_journal.json`) records what will be published. The
-swap then replaces each touched partition folder, the partitions are registered in the catalog, the transform
-bookmark advances, and the journal is removed. If the process dies in between, `resume_publish` finishes the same
-publish on the next run (roll forward), so a reader never keeps a half-published run.
+Before anything moves, a journal (`state/<dataset>/publish_journal.json`) records what will be published. Each
+staged partition then becomes a new version folder beside the published one (`order_date=2025-06-01/<run_id>/`), the
+catalog's partition locations switch to the new versions, the transform bookmark advances, the old versions are
+deleted and the journal is removed. A reader that goes through the catalog (Athena, the local query engine, the next
+transform) sees each partition's old rows until the switch and its new rows after it, never both. If the process dies
+in between, `resume_publish` finishes the same publish on the next run (roll forward); every step can be repeated.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from batchlake_core import faults
-from batchlake_core.catalog.tables import partition_path
+from batchlake_core.catalog.tables import ProcessedCatalog, partition_path, version_folder
+from batchlake_core.contract import DatasetContract
 from batchlake_core.layout import Lake
 from batchlake_core.storage import ObjectStore
 
@@ -27,8 +29,6 @@ from batchlake_transforms.report import SUMMARY_NAME
 
 JOURNAL_NAME = "publish_journal.json"
 LINEAGE_NAME = "_lineage.json"  # leading underscore: Athena, Hive and DuckDB globs skip it
-
-RegisterPartitions = Callable[[list[dict[str, str]]], None]
 
 
 @dataclass
@@ -46,69 +46,87 @@ def journal_uri(lake: Lake, dataset: str) -> str:
     return f"{lake.state_dir(dataset)}/{JOURNAL_NAME}"
 
 
-def _swap_local_partition(staged: Path, target: Path, replaced: Path) -> None:
-    """Replace `target` with `staged`. Safe to repeat after a crash at any point."""
-    if not staged.exists():
-        return  # already swapped by an earlier, interrupted attempt
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        replaced.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(replaced, ignore_errors=True)
-        os.replace(target, replaced)
-    os.replace(staged, target)
+def _in_folder(parent: str, rel: str) -> str:
+    return f"{parent}/{rel}" if rel else parent
 
 
-def _swap_s3_partition(store: ObjectStore, staged: str, target: str) -> None:
-    """S3 has no rename: copy the staged objects over, then delete objects of the old version."""
-    staged_keys = list(store.list(staged))
-    if not staged_keys:
+def _move_staged(lake: Lake, store: ObjectStore, staged: str, version: str) -> None:
+    """Move a staged partition to its version folder. Safe to repeat after a crash at any point."""
+    if lake.is_local:
+        if Path(staged).exists():  # else moved by an earlier, interrupted attempt
+            Path(version).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, version)
         return
-    new_names = set()
+    # S3 has no rename: copy, then delete the staged objects once every one is copied
+    staged_keys = list(store.list(staged))
     for uri in staged_keys:
-        name = uri[len(staged) + 1 :]
-        new_names.add(name)
-        store.put_bytes(f"{target}/{name}", store.get_bytes(uri))
-    for uri in list(store.list(target)):
-        if uri[len(target) + 1 :] not in new_names:
-            store.delete(uri)
-    store.delete_prefix(staged)
+        store.put_bytes(f"{version}/{uri[len(staged) + 1 :]}", store.get_bytes(uri))
+    if staged_keys:
+        store.delete_prefix(staged)
 
 
-def _apply(plan: PublishPlan, lake: Lake, store: ObjectStore, register: RegisterPartitions) -> None:
+def _delete_other_versions(lake: Lake, store: ObjectStore, partition: str, keep: str) -> None:
+    """Remove what the partition's folder holds besides version `keep`: older versions, and the files of a partition
+    published before versions existed (written straight into its folder)."""
+    if lake.is_local:
+        for path in Path(partition).iterdir() if Path(partition).is_dir() else []:
+            if path.name == keep:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        return
+    uris = list(store.list(partition))
+    for name in {uri[len(partition) + 1 :].split("/", 1)[0] for uri in uris} - {keep}:
+        if f"{partition}/{name}" in uris:
+            store.delete(f"{partition}/{name}")
+        else:
+            store.delete_prefix(f"{partition}/{name}")
+
+
+def _apply(
+    plan: PublishPlan, contract: DatasetContract, lake: Lake, store: ObjectStore, tables: ProcessedCatalog
+) -> None:
     for values in plan.partitions:
         rel = partition_path(values)
-        staged, target = f"{plan.staging_uri}/{rel}", f"{plan.processed_uri}/{rel}"
-        if lake.is_local:
-            _swap_local_partition(Path(staged), Path(target), Path(plan.staging_uri, "_replaced", rel))
-        else:
-            _swap_s3_partition(store, staged, target)
+        _move_staged(
+            lake, store, _in_folder(plan.staging_uri, rel), version_folder(plan.processed_uri, values, plan.run_id)
+        )
         faults.point("mid_swap")
-    register(plan.partitions)
+    tables.register(contract, plan.processed_uri, plan.partitions, plan.run_id)
     faults.point("after_register")
     advance_bookmark(lake, store, plan.dataset, plan.raw_runs)
     faults.point("after_bookmark")
+    for values in plan.partitions:
+        _delete_other_versions(lake, store, _in_folder(plan.processed_uri, partition_path(values)), plan.run_id)
     store.delete_prefix(plan.staging_uri)
     store.delete(journal_uri(lake, plan.dataset))
 
 
-def publish_partitions(plan: PublishPlan, lake: Lake, store: ObjectStore, register: RegisterPartitions) -> None:
-    """Write lineage into each staged partition, journal the plan, swap, register, advance the bookmark."""
+def publish_partitions(
+    plan: PublishPlan, contract: DatasetContract, lake: Lake, store: ObjectStore, tables: ProcessedCatalog
+) -> None:
+    """Write lineage into each staged partition, journal the plan, move, switch the catalog, advance the bookmark."""
     faults.point("before_journal")
     for values in plan.partitions:
         lineage = {**plan.lineage, "partition": values}
-        store.put_bytes(f"{plan.staging_uri}/{partition_path(values)}/{LINEAGE_NAME}", json.dumps(lineage).encode())
+        staged = _in_folder(plan.staging_uri, partition_path(values))
+        store.put_bytes(f"{staged}/{LINEAGE_NAME}", json.dumps(lineage).encode())
     store.put_bytes(journal_uri(lake, plan.dataset), json.dumps(asdict(plan)).encode(), "application/json")
     faults.point("after_journal")
-    _apply(plan, lake, store, register)
+    _apply(plan, contract, lake, store, tables)
 
 
-def resume_publish(lake: Lake, store: ObjectStore, dataset: str, register: RegisterPartitions) -> PublishPlan | None:
+def resume_publish(
+    contract: DatasetContract, lake: Lake, store: ObjectStore, tables: ProcessedCatalog
+) -> PublishPlan | None:
     """Finish a publish that a crash interrupted; returns its plan, or None when there was none."""
-    uri = journal_uri(lake, dataset)
+    uri = journal_uri(lake, contract.dataset)
     if not store.exists(uri):
         return None
     plan = PublishPlan(**json.loads(store.get_bytes(uri)))
-    _apply(plan, lake, store, register)
+    _apply(plan, contract, lake, store, tables)
     return plan
 
 

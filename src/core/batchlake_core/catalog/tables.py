@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchlake_core.contract import DatasetContract
@@ -107,8 +108,19 @@ def processed_table_input(contract: DatasetContract, location: str) -> dict[str,
     return table
 
 
-def processed_partition_input(contract: DatasetContract, location_root: str, values: dict[str, str]) -> dict[str, Any]:
-    """Partition `values` (partition key -> value) of the processed table rooted at `location_root`."""
+def version_folder(root: str, values: dict[str, str], version: str) -> str:
+    """Where one published version of a partition lives: `<root>/order_date=2025-06-01/<run_id>`, or
+    `<root>/<run_id>` for an unpartitioned table. A run id holds no `=`, so Spark, Hive and DuckDB read the folder as
+    part of its partition and take the partition's value from the `key=value` folder above it."""
+    rel = partition_path(values)
+    return f"{root.rstrip('/')}/{rel}/{version}" if rel else f"{root.rstrip('/')}/{version}"
+
+
+def processed_partition_input(
+    contract: DatasetContract, location_root: str, values: dict[str, str], version: str
+) -> dict[str, Any]:
+    """Partition `values` (partition key -> value) of the processed table rooted at `location_root`, pointing at
+    the folder of its published `version`."""
     keys = contract.partition_key_names
     missing = [k for k in keys if k not in values]
     unknown = [k for k in values if k not in keys]
@@ -116,10 +128,9 @@ def processed_partition_input(contract: DatasetContract, location_root: str, val
         raise ValueError(
             f"partition values for {contract.dataset} must give exactly {keys}; missing {missing}, unknown {unknown}"
         )
-    ordered = [str(values[k]) for k in keys]
+    ordered = {k: str(values[k]) for k in keys}
     table = processed_table_input(contract, location_root)
-    location = f"{location_root.rstrip('/')}/{hive_partition_path(keys, ordered)}"
-    return partition_input(table, ordered, location)
+    return partition_input(table, list(ordered.values()), version_folder(location_root, ordered, version))
 
 
 # --- raw (crawler-built) -------------------------------------------------------------------------
@@ -171,11 +182,38 @@ def crawled_table_input(
     }
 
 
-def register_processed_partitions(
-    catalog: Catalog, database: str, contract: DatasetContract, location: str, partitions: list[dict[str, str]]
-) -> None:
-    """Create or update the processed table, then add (or update) the given partitions — the publish step's
-    catalog half, the same locally and on AWS Glue."""
-    catalog.upsert_table(database, processed_table_input(contract, location))
-    inputs = [processed_partition_input(contract, location, values) for values in partitions]
-    catalog.add_partitions(database, processed_table_name(contract.dataset), inputs)
+@dataclass(frozen=True)
+class ProcessedCatalog:
+    """The processed tables of one catalog database, which say which folder holds each partition's published version.
+
+    Publishing writes a new version folder next to the old one, then switches the partitions' locations here (one
+    transaction in the local catalog, one BatchUpdatePartition per 100 partitions in Glue): a reader that goes through
+    the catalog sees a partition's old rows or its new ones, never both.
+    """
+
+    catalog: Catalog
+    database: str
+
+    def register(self, contract: DatasetContract, root: str, partitions: list[dict[str, str]], version: str) -> None:
+        """Create or update the processed table, then point the given partitions at their `version` folder. An
+        unpartitioned table has one version folder: the table's own location switches."""
+        location = root if contract.partition_key_names else version_folder(root, {}, version)
+        self.catalog.upsert_table(self.database, processed_table_input(contract, location))
+        if contract.partition_key_names:
+            inputs = [processed_partition_input(contract, root, values, version) for values in partitions]
+            self.catalog.add_partitions(self.database, processed_table_name(contract.dataset), inputs)
+
+    def published_folders(self, dataset: str) -> dict[str, str]:
+        """Partition path (`order_date=2025-06-01`, "" for an unpartitioned table) -> the folder of its published
+        version; empty when the dataset was never published."""
+        name = processed_table_name(dataset)
+        table = self.catalog.get_table(self.database, name)
+        if table is None:
+            return {}
+        keys = [k["Name"] for k in table.get("PartitionKeys", [])]
+        if not keys:
+            return {"": table["StorageDescriptor"]["Location"].rstrip("/")}
+        return {
+            hive_partition_path(keys, p["Values"]): p["StorageDescriptor"]["Location"].rstrip("/")
+            for p in self.catalog.get_partitions(self.database, name)
+        }
