@@ -7,13 +7,17 @@ from pathlib import Path
 import boto3
 import pytest
 from batchlake_core.catalog import Catalog, CatalogError, GlueCatalog, LocalCatalog
-from batchlake_core.catalog.tables import processed_partition_input, processed_table_input
+from batchlake_core.catalog.tables import processed_partition_input, processed_table_input, version_folder
 from batchlake_core.contract import load_contract
 from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[2]
 ORDERS = load_contract(REPO / "pipelines" / "orders.yaml")
 ROOT = "s3://lake-processed/processed/orders"
+
+
+def orders_partition(values: dict[str, str], version: str) -> dict:
+    return processed_partition_input(ORDERS, ROOT, values, version_folder(ROOT, values, version))
 
 
 @pytest.fixture
@@ -37,11 +41,9 @@ def exercise(catalog: Catalog) -> dict:
     seen: dict = {"missing": catalog.get_table("batchlake", "orders")}
     catalog.upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
     days = ["2026-01-01", "2026-01-02", "2026-01-03"]
-    catalog.add_partitions(
-        "batchlake", "orders", [processed_partition_input(ORDERS, ROOT, {"order_date": d}, "r1") for d in days]
-    )
+    catalog.add_partitions("batchlake", "orders", [orders_partition({"order_date": d}, "r1") for d in days])
     # idempotent: re-adding an existing partition updates it
-    moved = processed_partition_input(ORDERS, ROOT, {"order_date": "2026-01-02"}, "r2")
+    moved = orders_partition({"order_date": "2026-01-02"}, "r2")
     catalog.add_partitions("batchlake", "orders", [moved])
     updated = processed_table_input(ORDERS, ROOT)
     updated["Parameters"]["comment"] = "second version"
@@ -79,7 +81,7 @@ def test_processed_table_has_contract_columns_and_parquet_format():
 
 def test_partition_values_must_match_the_keys():
     with pytest.raises(ValueError, match="order_date"):
-        processed_partition_input(ORDERS, ROOT, {"day": "2026-01-01"}, "r1")
+        orders_partition({"day": "2026-01-01"}, "r1")
 
 
 @pytest.mark.parametrize("which", ["local", "glue"])
@@ -87,9 +89,7 @@ def test_errors_name_the_problem(which, local_catalog, glue_catalog):
     catalog = local_catalog if which == "local" else glue_catalog
     catalog.ensure_database("batchlake")
     with pytest.raises(CatalogError, match=r"orders"):
-        catalog.add_partitions(
-            "batchlake", "orders", [processed_partition_input(ORDERS, ROOT, {"order_date": "x"}, "r1")]
-        )
+        catalog.add_partitions("batchlake", "orders", [orders_partition({"order_date": "x"}, "r1")])
     catalog.upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
     with pytest.raises(CatalogError, match=r"does not exist.*tables in batchlake: orders"):
         catalog.require_table("batchlake", "order")
@@ -113,7 +113,7 @@ def test_glue_batches_large_partition_lists(glue_catalog):
     glue_catalog.ensure_database("batchlake")
     glue_catalog.upsert_table("batchlake", processed_table_input(ORDERS, ROOT))
     days = [f"2026-{m:02d}-{d:02d}" for m in (1, 2, 3, 4, 5) for d in range(1, 29)]  # 140 partitions
-    inputs = [processed_partition_input(ORDERS, ROOT, {"order_date": d}, "r1") for d in days]
+    inputs = [orders_partition({"order_date": d}, "r1") for d in days]
     glue_catalog.add_partitions("batchlake", "orders", inputs)
     glue_catalog.add_partitions("batchlake", "orders", inputs)  # all exist: updated, no error
     assert [p["Values"][0] for p in glue_catalog.get_partitions("batchlake", "orders")] == days

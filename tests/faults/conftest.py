@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -97,11 +98,13 @@ def processed_rows(lake: Path, dataset: str = "orders") -> list[tuple]:
 
 
 def catalog_partitions(lake: Path, dataset: str = "orders") -> list[str]:
-    """The partition folders the catalog names, relative to the lake root, each version folder (a run id) as `<run>`."""
-    return sorted(
-        folder.replace(str(lake), "<lake>").rsplit("/", 1)[0] + "/<run>"
-        for folder in published_folders(lake, dataset).values()
-    )
+    """The partition folders the catalog names, relative to the lake root, each version folder as `<run>`; every one
+    must be the existing folder of a run's version."""
+    folders = published_folders(lake, dataset).values()
+    for folder in folders:
+        assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", Path(folder).name), f"not a version folder: {folder}"
+        assert any(Path(folder).glob("*.parquet")), f"the catalog names a folder without data: {folder}"
+    return sorted(folder.replace(str(lake), "<lake>").rsplit("/", 1)[0] + "/<run>" for folder in folders)
 
 
 def leftovers(lake: Path, dataset: str = "orders") -> list[str]:

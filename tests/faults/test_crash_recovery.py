@@ -4,9 +4,10 @@ One lake goes through a chain of runs. Before each, the demo API changes some or
 has new data to carry through all stages); each run is a real `batchlake run orders` subprocess killed at one point
 (a named crash point, `BATCHLAKE_CRASH_AT` / `BATCHLAKE_INGEST_CRASH_AT`, or a kill from outside while Spark writes
 the staged Parquet). Each next run must recover whatever the previous one left. Several crash points are reached
-during the *recovery* of the previous crash (a publish interrupted four times). After a last clean run the lake must
-hold exactly what one uninterrupted run over the final API data holds: the same rows by key and content, the same
-catalog partitions, no duplicate, nothing lost, no staging or journal left, and every finished run reconciled.
+during the *recovery* of the previous crash (a publish interrupted four times). After each kill, a reader of the
+catalog sees every published order once. After a last clean run the lake must hold exactly what one uninterrupted
+run over the final API data holds: the same rows by key and content, the same catalog partitions, no duplicate,
+nothing lost, no staging, journal or replaced version left, and every finished run reconciled.
 Chaining the kill points keeps the Spark start-ups (~7 s each) to one per point that needs a transform; the points
 of the publish step are reached while resuming an interrupted publish wherever the state they leave is the same.
 """
@@ -24,7 +25,16 @@ from batchlake.environment import local_environment
 from batchlake.runner import PipelineRunner
 from batchlake_core.contract import load_contract
 
-from .conftest import CUSTOMERS, ORDERS, assert_same_end_state, finish, kill_group, run_batchlake, start_run
+from .conftest import (
+    CUSTOMERS,
+    ORDERS,
+    assert_same_end_state,
+    finish,
+    kill_group,
+    processed_rows,
+    run_batchlake,
+    start_run,
+)
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -102,6 +112,9 @@ def test_kill_at_every_stage_then_rerun_equals_uninterrupted_run(
         else:
             code, detail = kill_while_spark_writes(lake, fault_pipelines, api.url), ""
         assert code == SIGKILLED, f"{spec}: the run was not killed there (exit {code}): {detail}"
+        # What a reader of the catalog sees until the next run recovers: one version of every order, never two.
+        keys = [row[0] for row in processed_rows(lake)]
+        assert len(keys) == len(set(keys)), f"{spec}: a reader of the catalog sees an order twice"
         killed.append(spec)
         print(f"killed at {spec} after {time.monotonic() - started:.1f} s")
 

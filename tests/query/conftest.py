@@ -124,12 +124,13 @@ def write_processed(lake: Lake, catalog: LocalCatalog, contract, rows: list[dict
     for r in rows:
         groups.setdefault(str(key_of(r)), []).append(r)
     for value, group in sorted(groups.items()):
-        folder = Path(version_folder(root, {key: value}, "r1"))  # where a publish puts a partition's version
+        location = version_folder(root, {key: value}, "r1")  # where a publish puts a partition's version
+        folder = Path(location)
         folder.mkdir(parents=True)
         table = pa.Table.from_pylist([{c: r[c] for c in schema.names} for r in group], schema=schema)
         pq.write_table(table, folder / "part-00000.parquet")
         catalog.add_partitions(
-            "batchlake", contract.dataset, [processed_partition_input(contract, root, {key: value}, "r1")]
+            "batchlake", contract.dataset, [processed_partition_input(contract, root, {key: value}, location)]
         )
 
 

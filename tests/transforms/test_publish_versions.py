@@ -8,13 +8,16 @@ here are named bytes: a reader's view is the set of file names under the locatio
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import boto3
 import pytest
 from batchlake_core import faults
 from batchlake_core.catalog.glue import GlueCatalog
 from batchlake_core.catalog.local import LocalCatalog
 from batchlake_core.catalog.tables import ProcessedCatalog, partition_path
-from batchlake_core.contract import load_contract
+from batchlake_core.contract import load_contract, parse_contract
 from batchlake_core.layout import ZONES, Lake
 from batchlake_core.storage import LocalObjectStore, S3ObjectStore
 from batchlake_transforms.publish import PublishPlan, journal_uri, publish_partitions, resume_publish
@@ -54,14 +57,15 @@ def lake_store_tables(request, tmp_path, monkeypatch):
         yield Lake.s3(dict.fromkeys(ZONES, "lake")), S3ObjectStore(s3), ProcessedCatalog(GlueCatalog(glue), "batchlake")
 
 
-def stage(lake, store, run_id: str, files_per_partition: int) -> PublishPlan:
-    """A staged run as Spark leaves it: part files in one `key=value` folder per partition."""
+def stage(lake, store, run_id: str, files_per_partition: int, partitions=DAYS) -> PublishPlan:
+    """A staged run as Spark leaves it: part files in one `key=value` folder per partition (or none: unpartitioned)."""
     staging = lake.staging_run("orders", run_id)
-    for values in DAYS:
+    for values in partitions:
         for i in range(files_per_partition):
-            store.put_bytes(f"{staging}/{partition_path(values)}/part-{i:05d}-{run_id}.snappy.parquet", run_id.encode())
+            name = f"part-{i:05d}-{run_id}.snappy.parquet"
+            store.put_bytes("/".join(filter(None, (staging, partition_path(values), name))), run_id.encode())
     processed = lake.processed_dataset("orders")
-    return PublishPlan("orders", run_id, staging, processed, DAYS, [f"raw-{run_id}"], {"run_id": run_id})
+    return PublishPlan("orders", run_id, staging, processed, partitions, [f"raw-{run_id}"], {"run_id": run_id})
 
 
 def reader_view(store, tables: ProcessedCatalog) -> dict[str, set[str]]:
@@ -72,27 +76,50 @@ def reader_view(store, tables: ProcessedCatalog) -> dict[str, set[str]]:
     }
 
 
-def files_of(run_id: str, n: int) -> dict[str, set[str]]:
-    return {partition_path(v): {f"part-{i:05d}-{run_id}.snappy.parquet" for i in range(n)} for v in DAYS}
+def files_of(run_id: str, n: int, partitions=DAYS) -> dict[str, set[str]]:
+    return {partition_path(v): {f"part-{i:05d}-{run_id}.snappy.parquet" for i in range(n)} for v in partitions}
 
 
-def test_every_step_of_a_publish_shows_readers_the_old_or_the_new_run(lake_store_tables, contract, monkeypatch):
+def unpartitioned(contract):
+    data = contract.model_dump(by_alias=True)
+    data["schema"]["partition_keys"] = []
+    return parse_contract(data)
+
+
+@pytest.mark.parametrize("by_day", [True, False], ids=["by day", "unpartitioned"])
+def test_every_step_of_a_publish_shows_readers_the_old_or_the_new_run(lake_store_tables, contract, monkeypatch, by_day):
     lake, store, tables = lake_store_tables
-    publish_partitions(stage(lake, store, "run1", 2), contract, lake, store, tables)
-    old, new = files_of("run1", 2), files_of("run2", 3)
+    contract, partitions = (contract, DAYS) if by_day else (unpartitioned(contract), [{}])
+    publish_partitions(stage(lake, store, "run1", 2, partitions), contract, lake, store, tables)
+    old, new = files_of("run1", 2, partitions), files_of("run2", 3, partitions)
     assert reader_view(store, tables) == old
 
     seen = []
     monkeypatch.setattr(faults, "point", lambda name, *_: seen.append((name, reader_view(store, tables))))
-    publish_partitions(stage(lake, store, "run2", 3), contract, lake, store, tables)
+    publish_partitions(stage(lake, store, "run2", 3, partitions), contract, lake, store, tables)
 
-    assert [name for name, _ in seen] == ["before_journal", "after_journal", *["mid_swap"] * 3, *PUBLISH_POINTS[1:]]
-    assert [view for _, view in seen] == [old] * 5 + [new] * 2  # the catalog switch is the one step readers see
+    moves = ["mid_swap"] * len(partitions)
+    assert [name for name, _ in seen] == ["before_journal", "after_journal", *moves, *PUBLISH_POINTS[1:]]
+    assert [view for _, view in seen] == [old] * (2 + len(moves)) + [new] * 2  # the catalog switch is what readers see
     assert reader_view(store, tables) == new
     processed = lake.processed_dataset("orders")
-    left = {uri.removeprefix(processed) for uri in store.list(processed) if "/run1/" in uri}
-    assert left == set(), "the replaced versions are deleted"
+    assert not [uri for uri in store.list(processed) if "/run1/" in uri], "the replaced versions are deleted"
     assert not list(store.list(lake.staging_run("orders", "run2")))
+
+
+def test_a_publish_of_no_partition_changes_nothing(lake_store_tables, contract):
+    """Every record quarantined and no row count required: the run publishes, and the catalog stays as it was."""
+    lake, store, tables = lake_store_tables
+    for c, partitions in ((contract, DAYS), (unpartitioned(contract), [{}])):
+        publish_partitions(stage(lake, store, "run0", 0, []), c, lake, store, tables)
+        assert tables.published_folders("orders") == {}
+        publish_partitions(stage(lake, store, "run1", 1, partitions), c, lake, store, tables)
+        before = tables.published_folders("orders")
+        publish_partitions(stage(lake, store, "run2", 0, []), c, lake, store, tables)
+        assert tables.published_folders("orders") == before
+        assert reader_view(store, tables) == files_of("run1", 1, partitions)
+        tables.catalog.delete_table("batchlake", "orders")
+        store.delete_prefix(lake.processed_dataset("orders"))
 
 
 @pytest.mark.parametrize("point", [("mid_swap", 2), ("after_register", 1), ("after_bookmark", 1)])
@@ -123,15 +150,37 @@ def test_a_publish_killed_at_any_step_shows_one_run_and_resumes_to_the_new(
 
 
 def test_a_partition_published_before_versions_existed_is_replaced_whole(lake_store_tables, contract):
-    """A lake written by an earlier batchlake holds its files straight in the partition folder."""
+    """A lake written by an earlier batchlake holds each partition's files straight in its folder, which the catalog
+    names; the first publish that touches the partition leaves only its new version."""
     lake, store, tables = lake_store_tables
     processed = lake.processed_dataset("orders")
     for values in DAYS:
         store.put_bytes(f"{processed}/{partition_path(values)}/part-00000-old.snappy.parquet", b"old")
         store.put_bytes(f"{processed}/{partition_path(values)}/_lineage.json", b"{}")
+    tables.register(contract, processed, [(v, f"{processed}/{partition_path(v)}") for v in DAYS])
+    assert reader_view(store, tables) == {partition_path(v): {"part-00000-old.snappy.parquet"} for v in DAYS}
+
     publish_partitions(stage(lake, store, "run2", 1), contract, lake, store, tables)
     assert reader_view(store, tables) == files_of("run2", 1)
     names = {uri.removeprefix(processed) for uri in store.list(processed)}
     assert names == {f"/{p}/run2/{f}" for p, files in files_of("run2", 1).items() for f in files} | {
         f"/{partition_path(v)}/run2/_lineage.json" for v in DAYS
     }
+
+
+def test_a_journal_of_an_earlier_batchlake_is_finished_without_losing_a_partition(lake_store_tables, contract):
+    """Before version folders, a publish swapped each partition folder in place. Killed after the first swap, it left
+    that partition's new files straight in its folder and the others staged; the resume publishes them all."""
+    lake, store, tables = lake_store_tables
+    processed = lake.processed_dataset("orders")
+    plan = stage(lake, store, "run2", 2)
+    first = partition_path(DAYS[0])
+    for uri in list(store.list(f"{plan.staging_uri}/{first}")):  # the earlier swap of the first partition
+        store.put_bytes(f"{processed}/{first}/{uri.rsplit('/', 1)[1]}", store.get_bytes(uri))
+    store.delete_prefix(f"{plan.staging_uri}/{first}")
+    store.put_bytes(journal_uri(lake, "orders"), json.dumps(asdict(plan)).encode())
+
+    assert resume_publish(contract, lake, store, tables).run_id == "run2"
+    assert reader_view(store, tables) == files_of("run2", 2)
+    assert tables.published_folders("orders")[first] == f"{processed}/{first}"
+    assert not store.exists(journal_uri(lake, "orders"))

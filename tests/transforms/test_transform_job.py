@@ -11,6 +11,7 @@ import pytest
 from batchlake_core.catalog.local import LocalCatalog
 from batchlake_core.catalog.tables import ProcessedCatalog
 from batchlake_core.contract import load_contract, parse_contract
+from batchlake_core.errors import UserError
 from batchlake_core.layout import Lake
 from batchlake_core.storage import LocalObjectStore
 from batchlake_transforms.bookmarks import pending_raw_runs
@@ -76,8 +77,15 @@ def run_once(spark, contract, lake_root: Path, run_id: str):
 
 
 def published_rows(spark, contract, lake_root):
-    df = spark.read.schema(processed_schema(contract)).parquet(f"file://{lake_root}/processed/orders")
+    """What a reader of the catalog sees."""
+    df = read_through_catalog(spark, contract, lake_root)
     return {(r["order_id"], r["status"], str(r["order_date"])) for r in df.collect()}
+
+
+def read_through_catalog(spark, contract, lake_root):
+    folders = [f"file://{f}" for f in processed_catalog(lake_root).published_folders("orders").values()]
+    root = f"file://{lake_root.resolve()}/processed/orders"
+    return spark.read.schema(processed_schema(contract)).option("basePath", root).parquet(*folders)
 
 
 def test_counts_reconcile_and_bad_records_are_quarantined(spark, contract, tmp_path, raw_run):
@@ -182,11 +190,11 @@ def test_interrupted_publish_is_finished_by_resume(spark, contract, tmp_path, ra
     calls = []
     register = ProcessedCatalog.register
 
-    def crash_on_first_register(self, contract, root, partitions, version):
-        calls.append(partitions)
+    def crash_on_first_register(self, contract, root, folders):
+        calls.append([values for values, _ in folders])
         if len(calls) == 1:
             raise KeyboardInterrupt("simulated crash after the move, before the catalog update")
-        register(self, contract, root, partitions, version)
+        register(self, contract, root, folders)
 
     monkeypatch.setattr(ProcessedCatalog, "register", crash_on_first_register)
     with pytest.raises(KeyboardInterrupt):
@@ -245,7 +253,7 @@ def test_partition_values_that_folder_names_escape_are_all_published(spark, cont
     assert sorted(result.rows_per_partition.values()) == [1] * len(countries)
     plan = PublishPlan("orders", "t1", result.staging_uri, lake.processed_dataset("orders"), result.partitions, [], {})
     publish_partitions(plan, by_country, lake, store, processed_catalog(tmp_path))
-    published = spark.read.parquet(f"file://{tmp_path}/processed/orders").collect()
+    published = read_through_catalog(spark, by_country, tmp_path).collect()
     assert sorted((r["order_id"], r["shipping_country"], r["country"]) for r in published) == [
         (i, c, c) for i, c in enumerate(countries)
     ]
@@ -271,3 +279,22 @@ def test_a_run_whose_every_record_is_quarantined_is_judged_and_reported(spark, c
     assert (summary.status, summary.partitions_published, summary.records_quarantined) == ("published", [], 2)
     assert pending_raw_runs(lake, store, "orders") == []
     assert not list((tmp_path / "processed").rglob("*.parquet"))
+
+
+def test_a_run_stops_when_the_catalog_has_lost_what_the_processed_zone_holds(contract, tmp_path, raw_run):
+    """Its table dropped or its catalog recreated, the dataset looks unpublished: a run would publish the new records
+    without the published ones and delete the versions it replaces. It stops first, before a JVM starts."""
+    orders = tmp_path / "processed/orders/order_date=2025-06-01/t1"
+    orders.mkdir(parents=True)
+    (orders / "part-00000.snappy.parquet").write_bytes(b"published earlier")
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1)])
+    lake, store = Lake.local(tmp_path), LocalObjectStore()
+    summary = RunSummary("orders", "t2", "test", "2025-12-01T00:00:00+00:00")
+
+    def no_spark(_records):
+        raise AssertionError("no JVM should start")
+
+    with pytest.raises(UserError, match=r"processed/orders holds published files, but the catalog lists no published"):
+        transform_validate_publish(no_spark, contract, lake, store, summary, processed_catalog(tmp_path))
+    assert (orders / "part-00000.snappy.parquet").read_bytes() == b"published earlier"
+    assert [r.run_id for r in pending_raw_runs(lake, store, "orders")] == ["20251201T000000Z-aaaaaa"]

@@ -66,6 +66,23 @@ def timed_stages(summary: RunSummary) -> Stage:
     return stage
 
 
+def published_folders_or_refuse(
+    lake: Lake, store: ObjectStore, dataset: str, tables: ProcessedCatalog
+) -> dict[str, str]:
+    """`tables.published_folders(dataset)`. When the catalog lists nothing published but the processed zone holds the
+    dataset's files (its table was dropped, or the catalog was recreated), the run stops: it would publish the new
+    records without the published ones, and its publish would delete the versions it replaces."""
+    published = tables.published_folders(dataset)
+    root = lake.processed_dataset(dataset)
+    if not published and next(iter(store.list(root)), None) is not None:
+        raise UserError(
+            f"{root} holds published files, but the catalog lists no published partition of table {dataset}: "
+            "restore the table in the catalog (for example CREATE EXTERNAL TABLE, then MSCK REPAIR TABLE), "
+            "or delete that folder to publish from empty"
+        )
+    return published
+
+
 def reference_frames(
     spark: SparkSession, contract: DatasetContract, lake: Lake, tables: ProcessedCatalog
 ) -> References:
@@ -109,10 +126,10 @@ def transform_validate_publish(
         return
 
     verify_raw_files(store, pending)
+    published = published_folders_or_refuse(lake, store, dataset, tables)
     spark = get_spark(pending_records)
     staging = lake.staging_run(dataset, summary.run_id)
     with stage("transform"), disk_full_as_user_error(spark, f"the staged output {staging}"):
-        published = tables.published_folders(dataset)
         result = transform_dataset(spark, contract, lake, summary.run_id, pending, published)
     summary.records_read, summary.records_processed = result.records_in, result.records_processed
     summary.records_duplicate, summary.records_quarantined = result.records_duplicate, result.records_quarantined

@@ -85,21 +85,31 @@ def _delete_other_versions(lake: Lake, store: ObjectStore, partition: str, keep:
             store.delete_prefix(f"{partition}/{name}")
 
 
+def _published_folder(store: ObjectStore, plan: PublishPlan, values: dict[str, str]) -> str:
+    """The folder that holds a partition once it is moved: its version folder. A journal that batchlake wrote before
+    version folders existed may name partitions its publish had already swapped in place: their folder is the
+    partition folder itself, and it is kept as it is."""
+    version = version_folder(plan.processed_uri, values, plan.run_id)
+    if next(iter(store.list(version)), None) is not None:
+        return version
+    return _in_folder(plan.processed_uri, partition_path(values))
+
+
 def _apply(
     plan: PublishPlan, contract: DatasetContract, lake: Lake, store: ObjectStore, tables: ProcessedCatalog
 ) -> None:
     for values in plan.partitions:
-        rel = partition_path(values)
-        _move_staged(
-            lake, store, _in_folder(plan.staging_uri, rel), version_folder(plan.processed_uri, values, plan.run_id)
-        )
+        version = version_folder(plan.processed_uri, values, plan.run_id)
+        _move_staged(lake, store, _in_folder(plan.staging_uri, partition_path(values)), version)
         faults.point("mid_swap")
-    tables.register(contract, plan.processed_uri, plan.partitions, plan.run_id)
+    folders = [(values, _published_folder(store, plan, values)) for values in plan.partitions]
+    tables.register(contract, plan.processed_uri, folders)
     faults.point("after_register")
     advance_bookmark(lake, store, plan.dataset, plan.raw_runs)
     faults.point("after_bookmark")
-    for values in plan.partitions:
-        _delete_other_versions(lake, store, _in_folder(plan.processed_uri, partition_path(values)), plan.run_id)
+    for values, folder in folders:
+        if folder == version_folder(plan.processed_uri, values, plan.run_id):
+            _delete_other_versions(lake, store, _in_folder(plan.processed_uri, partition_path(values)), plan.run_id)
     store.delete_prefix(plan.staging_uri)
     store.delete(journal_uri(lake, plan.dataset))
 

@@ -117,10 +117,10 @@ def version_folder(root: str, values: dict[str, str], version: str) -> str:
 
 
 def processed_partition_input(
-    contract: DatasetContract, location_root: str, values: dict[str, str], version: str
+    contract: DatasetContract, location_root: str, values: dict[str, str], location: str
 ) -> dict[str, Any]:
-    """Partition `values` (partition key -> value) of the processed table rooted at `location_root`, pointing at
-    the folder of its published `version`."""
+    """Partition `values` (partition key -> value) of the processed table rooted at `location_root`, stored in the
+    folder `location` (the folder of its published version, `version_folder`)."""
     keys = contract.partition_key_names
     missing = [k for k in keys if k not in values]
     unknown = [k for k in values if k not in keys]
@@ -128,9 +128,8 @@ def processed_partition_input(
         raise ValueError(
             f"partition values for {contract.dataset} must give exactly {keys}; missing {missing}, unknown {unknown}"
         )
-    ordered = {k: str(values[k]) for k in keys}
     table = processed_table_input(contract, location_root)
-    return partition_input(table, list(ordered.values()), version_folder(location_root, ordered, version))
+    return partition_input(table, [str(values[k]) for k in keys], location)
 
 
 # --- raw (crawler-built) -------------------------------------------------------------------------
@@ -187,20 +186,24 @@ class ProcessedCatalog:
     """The processed tables of one catalog database, which say which folder holds each partition's published version.
 
     Publishing writes a new version folder next to the old one, then switches the partitions' locations here (one
-    transaction in the local catalog, one BatchUpdatePartition per 100 partitions in Glue): a reader that goes through
-    the catalog sees a partition's old rows or its new ones, never both.
+    transaction in the local catalog; in Glue, one BatchCreatePartition per 100 new partitions, then one
+    BatchUpdatePartition per 100 existing ones): a reader that goes through the catalog sees a partition's old rows or
+    its new ones, never both.
     """
 
     catalog: Catalog
     database: str
 
-    def register(self, contract: DatasetContract, root: str, partitions: list[dict[str, str]], version: str) -> None:
-        """Create or update the processed table, then point the given partitions at their `version` folder. An
-        unpartitioned table has one version folder: the table's own location switches."""
-        location = root if contract.partition_key_names else version_folder(root, {}, version)
-        self.catalog.upsert_table(self.database, processed_table_input(contract, location))
-        if contract.partition_key_names:
-            inputs = [processed_partition_input(contract, root, values, version) for values in partitions]
+    def register(self, contract: DatasetContract, root: str, folders: list[tuple[dict[str, str], str]]) -> None:
+        """Point each partition (its values) at its folder, creating or updating the processed table rooted at `root`
+        first. An unpartitioned table has one folder: the table's own location switches. Nothing published, nothing
+        changes."""
+        if not folders:
+            return
+        keys = contract.partition_key_names
+        self.catalog.upsert_table(self.database, processed_table_input(contract, root if keys else folders[0][1]))
+        if keys:
+            inputs = [processed_partition_input(contract, root, values, folder) for values, folder in folders]
             self.catalog.add_partitions(self.database, processed_table_name(contract.dataset), inputs)
 
     def published_folders(self, dataset: str) -> dict[str, str]:
