@@ -110,11 +110,13 @@ def dir_bytes(path: Path, pattern: str = "*") -> int:
 
 
 def partition_bytes(lake: Path, dataset: str) -> dict[str, int]:
-    """Parquet bytes per published partition folder (relative path -> bytes)."""
+    """Parquet bytes per published partition (`order_date=2025-06-01`, "" unpartitioned -> bytes of its version
+    folder, `<partition>/<run_id>/`; between runs a partition holds one version)."""
     root = lake / "processed" / dataset
     sizes: dict[str, int] = {}
     for f in root.rglob("*.parquet") if root.exists() else []:
-        rel = str(f.parent.relative_to(root))
+        rel = f.parent.parent.relative_to(root).as_posix()
+        rel = "" if rel == "." else rel
         sizes[rel] = sizes.get(rel, 0) + f.stat().st_size
     return sizes
 

@@ -281,20 +281,41 @@ def test_a_run_whose_every_record_is_quarantined_is_judged_and_reported(spark, c
     assert not list((tmp_path / "processed").rglob("*.parquet"))
 
 
-def test_a_run_stops_when_the_catalog_has_lost_what_the_processed_zone_holds(contract, tmp_path, raw_run):
-    """Its table dropped or its catalog recreated, the dataset looks unpublished: a run would publish the new records
-    without the published ones and delete the versions it replaces. It stops first, before a JVM starts."""
-    orders = tmp_path / "processed/orders/order_date=2025-06-01/t1"
-    orders.mkdir(parents=True)
-    (orders / "part-00000.snappy.parquet").write_bytes(b"published earlier")
-    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1)])
+@pytest.mark.parametrize("lost", ["partition", "table"])
+def test_a_run_stops_when_the_catalog_has_lost_a_published_partition(spark, contract, tmp_path, raw_run, lost):
+    """Its partition or table dropped, or the catalog restored from an older copy, a published partition looks
+    unpublished: the run would publish its new records without the published ones, then delete those. It stops."""
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1, day=1), order(2, day=2)])
+    run_once(spark, contract, tmp_path, "t1")
+    tables = processed_catalog(tmp_path)
+    if lost == "partition":
+        tables.catalog.delete_partitions("batchlake", "orders", [["2025-06-01"]])
+    else:
+        tables.catalog.delete_table("batchlake", "orders")
+    raw_run(tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(1, 1, "shipped", "2025-06-11T00:00:00Z"), "{bad"])
     lake, store = Lake.local(tmp_path), LocalObjectStore()
     summary = RunSummary("orders", "t2", "test", "2025-12-01T00:00:00+00:00")
+
+    with pytest.raises(
+        UserError,
+        match=r"lists no published version of /\S+/processed/orders/order_date=2025-06-01, but the folder exists",
+    ):
+        transform_validate_publish(lambda _records: spark, contract, lake, store, summary, tables)
+    assert [p.name for p in (tmp_path / "processed/orders/order_date=2025-06-01/t1").glob("*.parquet")]
+    assert [r.run_id for r in pending_raw_runs(lake, store, "orders")] == ["20251202T000000Z-bbbbbb"]
+    assert not (tmp_path / "quarantine").exists(), "a run that stops before its work quarantines nothing"
+
+
+def test_a_run_id_that_has_published_already_is_refused(contract, tmp_path, raw_run, spark):
+    """Its version folders are the ones readers use: a publish under the same id would write into them."""
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1)])
+    run_once(spark, contract, tmp_path, "t1")
+    raw_run(tmp_path, "orders", "20251202T000000Z-bbbbbb", [order(2)])
+    lake, store = Lake.local(tmp_path), LocalObjectStore()
+    summary = RunSummary("orders", "t1", "test", "2025-12-01T00:00:00+00:00")
 
     def no_spark(_records):
         raise AssertionError("no JVM should start")
 
-    with pytest.raises(UserError, match=r"processed/orders holds published files, but the catalog lists no published"):
+    with pytest.raises(UserError, match="run id t1 has published orders already: give each run a new id"):
         transform_validate_publish(no_spark, contract, lake, store, summary, processed_catalog(tmp_path))
-    assert (orders / "part-00000.snappy.parquet").read_bytes() == b"published earlier"
-    assert [r.run_id for r in pending_raw_runs(lake, store, "orders")] == ["20251201T000000Z-aaaaaa"]

@@ -4,7 +4,9 @@ Locally every zone is a folder under one lake root (default `./.lake`); on AWS e
 to a bucket (and the same prefix) that Terraform creates. The layout below is identical in both:
 
     raw/<dataset>/ingest_date=YYYY-MM-DD/run_id=<id>/part-NNNNN.jsonl.gz + _manifest.json (written last)
-    processed/<dataset>/<partition>=<value>/<run_id>/part-*.parquet (a version; the catalog names the current one)
+    processed/<dataset>/<partition>=<value>/<run_id>/part-*.parquet + _lineage.json
+                                                   (a version, the catalog names the current one;
+                                                   processed/<dataset>/<run_id>/ when unpartitioned)
     staging/<dataset>/run_id=<id>/...              (transform output before the quality gate)
     quarantine/<dataset>/run_id=<id>/part-*.json   (rejected records, each with its reason)
     reports/<dataset>/<run_id>/summary.json + report.html

@@ -49,6 +49,32 @@ def read_published(
     return reader.parquet(*folders)
 
 
+def unlisted_partition_folders(
+    spark: SparkSession, contract: DatasetContract, processed_uri: str, published: dict[str, str], partitions
+) -> list[str]:
+    """The folders of the given partitions that exist although the catalog lists no published version of them (their
+    table or partition was dropped, or the catalog restored from an older copy). Their existence is learnt from one
+    listing per parent folder (one for a table partitioned by one key), not one request per partition."""
+    keys = contract.partition_key_names
+    wanted = [hive_partition_path(keys, [v[k] for k in keys]) for v in partitions] if keys else [""]
+    unlisted = [f"{processed_uri}/{p}" if p else processed_uri for p in wanted if p not in published]
+    return existing_paths(spark, [spark_path(f) for f in unlisted])
+
+
+def existing_paths(spark: SparkSession, paths: list[str]) -> list[str]:
+    """The given paths that exist, in order: one listing of each distinct parent folder (none if it is missing)."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    parent_and_name = [p.rsplit("/", 1) for p in paths]
+    names_in: dict[str, set[str]] = {}
+    for parent in dict.fromkeys(parent for parent, _ in parent_and_name):
+        folder = jvm.org.apache.hadoop.fs.Path(parent)
+        fs = folder.getFileSystem(conf)
+        statuses = fs.listStatus(folder) if fs.exists(folder) else []
+        names_in[parent] = {status.getPath().getName() for status in statuses}
+    return [p for p, (parent, name) in zip(paths, parent_and_name, strict=True) if name in names_in[parent]]
+
+
 def write_partitioned(df: DataFrame, contract: DatasetContract, uri: str) -> None:
     """Parquet partitioned by the contract's keys, from rows clustered by partition value (`clean.keep_latest`)."""
     keys = contract.partition_key_names

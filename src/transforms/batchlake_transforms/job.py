@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from batchlake_core import faults
 from batchlake_core.catalog.tables import partition_path
 from batchlake_core.contract import DatasetContract
+from batchlake_core.errors import UserError
 from batchlake_core.layout import Lake
 from pyspark import StorageLevel
 from pyspark.sql import Observation, SparkSession
@@ -31,6 +32,7 @@ from batchlake_transforms.io import (
     read_published,
     read_raw_lines,
     staged_rows_per_partition,
+    unlisted_partition_folders,
     write_partitioned,
     write_quarantine,
 )
@@ -88,13 +90,21 @@ def transform_dataset(
                 reason = row[REJECT_REASON]
                 result.quarantine_reasons[reason] = result.quarantine_reasons.get(reason, 0) + int(row["count"])
         result.records_quarantined = sum(result.quarantine_reasons.values())
+        result.partitions = sorted(touched, key=partition_path)
+        processed_uri = lake.processed_dataset(contract.dataset)
+        if unlisted := unlisted_partition_folders(spark, contract, processed_uri, published, result.partitions):
+            folders = ", ".join(u.removeprefix("file://") for u in unlisted[:3]) + (" …" if len(unlisted) > 3 else "")
+            raise UserError(
+                f"{contract.dataset}: the catalog lists no published version of {folders}, but the folder exists: this "
+                "run would publish its records there without the ones published before, then delete those. Restore "
+                "the partitions in the catalog (MSCK REPAIR TABLE, or ALTER TABLE ADD PARTITION … LOCATION), or delete "
+                "the folders to publish them from empty"
+            )
         if result.records_quarantined:
             result.quarantine_uri = lake.quarantine_run(contract.dataset, run_id)
             write_quarantine(quarantine_records(rejected), result.quarantine_uri)
-        result.partitions = sorted(touched, key=partition_path)
         if not result.partitions:  # every record was quarantined: nothing to stage
             return result
-        processed_uri = lake.processed_dataset(contract.dataset)
         published_rows = read_published(spark, contract, processed_uri, published, result.partitions)
         merged = keep_latest(with_published(good.drop(REJECT_REASON, RAW), published_rows), contract)
         # The rows kept from this run are counted while the staging write runs: no second pass over the merge.

@@ -66,23 +66,6 @@ def timed_stages(summary: RunSummary) -> Stage:
     return stage
 
 
-def published_folders_or_refuse(
-    lake: Lake, store: ObjectStore, dataset: str, tables: ProcessedCatalog
-) -> dict[str, str]:
-    """`tables.published_folders(dataset)`. When the catalog lists nothing published but the processed zone holds the
-    dataset's files (its table was dropped, or the catalog was recreated), the run stops: it would publish the new
-    records without the published ones, and its publish would delete the versions it replaces."""
-    published = tables.published_folders(dataset)
-    root = lake.processed_dataset(dataset)
-    if not published and next(iter(store.list(root)), None) is not None:
-        raise UserError(
-            f"{root} holds published files, but the catalog lists no published partition of table {dataset}: "
-            "restore the table in the catalog (for example CREATE EXTERNAL TABLE, then MSCK REPAIR TABLE), "
-            "or delete that folder to publish from empty"
-        )
-    return published
-
-
 def reference_frames(
     spark: SparkSession, contract: DatasetContract, lake: Lake, tables: ProcessedCatalog
 ) -> References:
@@ -126,7 +109,10 @@ def transform_validate_publish(
         return
 
     verify_raw_files(store, pending)
-    published = published_folders_or_refuse(lake, store, dataset, tables)
+    published = tables.published_folders(dataset)
+    if any(folder.rsplit("/", 1)[-1] == summary.run_id for folder in published.values()):
+        # its version folders would be the ones readers use now: the publish would write into them
+        raise UserError(f"run id {summary.run_id} has published {dataset} already: give each run a new id")
     spark = get_spark(pending_records)
     staging = lake.staging_run(dataset, summary.run_id)
     with stage("transform"), disk_full_as_user_error(spark, f"the staged output {staging}"):
