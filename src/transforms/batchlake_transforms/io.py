@@ -5,7 +5,7 @@ Paths are `Lake` URIs: local absolute paths in local[*], `s3://` on Glue (Glue's
 
 from __future__ import annotations
 
-from batchlake_core.catalog.tables import hive_partition_path
+from batchlake_core.catalog.tables import hive_partition_path, partition_path
 from batchlake_core.contract import DatasetContract
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -40,8 +40,7 @@ def read_published(
     table would make every run pay for every partition ever published (184 folders, 1.5 s locally, for a run touching
     8).
     """
-    keys = contract.partition_key_names
-    wanted = [hive_partition_path(keys, [v[k] for k in keys]) for v in partitions] if keys else [""]
+    wanted = [partition_path(v) for v in partitions] if contract.partition_key_names else [""]
     folders = [spark_path(published[p]) for p in wanted if p in published]
     if not folders:
         return None
@@ -55,8 +54,7 @@ def unlisted_partition_folders(
     """The folders of the given partitions that exist although the catalog lists no published version of them (their
     table or partition was dropped, or the catalog restored from an older copy). Their existence is learnt from one
     listing per parent folder (one for a table partitioned by one key), not one request per partition."""
-    keys = contract.partition_key_names
-    wanted = [hive_partition_path(keys, [v[k] for k in keys]) for v in partitions] if keys else [""]
+    wanted = [partition_path(v) for v in partitions] if contract.partition_key_names else [""]
     unlisted = [f"{processed_uri}/{p}" if p else processed_uri for p in wanted if p not in published]
     return existing_paths(spark, [spark_path(f) for f in unlisted])
 

@@ -50,19 +50,22 @@ def _in_folder(parent: str, rel: str) -> str:
     return f"{parent}/{rel}" if rel else parent
 
 
-def _move_staged(lake: Lake, store: ObjectStore, staged: str, version: str) -> None:
-    """Move a staged partition to its version folder. Safe to repeat after a crash at any point."""
+def _move_staged(lake: Lake, store: ObjectStore, staged: str, version: str) -> bool:
+    """Move a staged partition to its version folder; False when there was nothing staged (moved by an earlier,
+    interrupted attempt). Safe to repeat after a crash at any point."""
     if lake.is_local:
-        if Path(staged).exists():  # else moved by an earlier, interrupted attempt
-            Path(version).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, version)
-        return
+        if not Path(staged).exists():
+            return False
+        Path(version).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, version)
+        return True
     # S3 has no rename: copy, then delete the staged objects once every one is copied
     staged_keys = list(store.list(staged))
     for uri in staged_keys:
         store.put_bytes(f"{version}/{uri[len(staged) + 1 :]}", store.get_bytes(uri))
     if staged_keys:
         store.delete_prefix(staged)
+    return bool(staged_keys)
 
 
 def _delete_other_versions(lake: Lake, store: ObjectStore, partition: str, keep: str) -> None:
@@ -85,12 +88,12 @@ def _delete_other_versions(lake: Lake, store: ObjectStore, partition: str, keep:
             store.delete_prefix(f"{partition}/{name}")
 
 
-def _published_folder(store: ObjectStore, plan: PublishPlan, values: dict[str, str]) -> str:
+def _published_folder(store: ObjectStore, plan: PublishPlan, values: dict[str, str], moved: bool) -> str:
     """The folder that holds a partition once it is moved: its version folder. A journal that batchlake wrote before
     version folders existed may name partitions its publish had already swapped in place: their folder is the
-    partition folder itself, and it is kept as it is."""
+    partition folder itself, and it is kept as it is. Only a partition with nothing left to move is looked at."""
     version = version_folder(plan.processed_uri, values, plan.run_id)
-    if next(iter(store.list(version)), None) is not None:
+    if moved or next(iter(store.list(version)), None) is not None:
         return version
     return _in_folder(plan.processed_uri, partition_path(values))
 
@@ -98,11 +101,12 @@ def _published_folder(store: ObjectStore, plan: PublishPlan, values: dict[str, s
 def _apply(
     plan: PublishPlan, contract: DatasetContract, lake: Lake, store: ObjectStore, tables: ProcessedCatalog
 ) -> None:
+    folders = []
     for values in plan.partitions:
         version = version_folder(plan.processed_uri, values, plan.run_id)
-        _move_staged(lake, store, _in_folder(plan.staging_uri, partition_path(values)), version)
+        moved = _move_staged(lake, store, _in_folder(plan.staging_uri, partition_path(values)), version)
+        folders.append((values, _published_folder(store, plan, values, moved)))
         faults.point("mid_swap")
-    folders = [(values, _published_folder(store, plan, values)) for values in plan.partitions]
     tables.register(contract, plan.processed_uri, folders)
     faults.point("after_register")
     advance_bookmark(lake, store, plan.dataset, plan.raw_runs)
