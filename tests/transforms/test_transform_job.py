@@ -106,6 +106,27 @@ def test_counts_reconcile_and_bad_records_are_quarantined(spark, contract, tmp_p
     assert quality.publishable
 
 
+def stored_rdds(spark) -> set[int]:
+    return {info.id() for info in spark.sparkContext._jsc.sc().getRDDStorageInfo()}
+
+
+@pytest.mark.parametrize("ends", ["staged", "refused"])
+def test_a_run_frees_the_parsed_rows_it_stored(spark, contract, tmp_path, raw_run, ends):
+    """The parsed rows are stored once for the counts, the quarantine and the staging write; a pipeline runs its
+    datasets one after the other in one session, so a run frees them when it ends, staged or stopped by an error."""
+    raw_run(tmp_path, "orders", "20251201T000000Z-aaaaaa", [order(1), order(2), "{truncated"])
+    if ends == "refused":  # a partition folder the catalog does not list: the run stops after the parse
+        (tmp_path / "processed/orders/order_date=2025-06-01").mkdir(parents=True)
+    before = stored_rdds(spark)
+    if ends == "refused":
+        with pytest.raises(UserError, match="lists no published version"):
+            run_once(spark, contract, tmp_path, "t1")
+    else:
+        result, _ = run_once(spark, contract, tmp_path, "t1")
+        assert (result.records_in, result.records_processed, result.records_quarantined) == (3, 2, 1)
+    assert stored_rdds(spark) <= before
+
+
 def test_quarantine_is_counted_by_reason_and_each_record_keeps_its_value(spark, contract, tmp_path, raw_run):
     """A source that changed its date format must not give the report one line per distinct bad value."""
     bad = [order(i).replace("2025-06-01T08:00:00Z", f"06/{i:02d}/2025 08:00") for i in (1, 2, 3)]
