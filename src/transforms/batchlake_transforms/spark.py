@@ -34,8 +34,8 @@ LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
-    # The cached parse stage is stored uncompressed: choosing a compression per column per batch cost about 10% of the
-    # parse stage, for 12% less memory (100 against 112 MB at 1M orders; docs/decisions/0505-transform-speed.md).
+    # Cached frames (the validation's) are stored uncompressed: choosing a compression per column per batch cost about
+    # 10% of the parse stage when it was cached, for 12% less memory (docs/decisions/0505-transform-speed.md).
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
     # Local folders are listed by the driver: a listing job of one task per folder (183 for the staged output of a
     # first load by date) costs more than it saves on a local disk.
