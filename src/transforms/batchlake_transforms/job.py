@@ -6,6 +6,9 @@ in. Counts reconcile: `records_in = records_processed + records_duplicate + reco
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from batchlake_core import faults
@@ -13,6 +16,7 @@ from batchlake_core.catalog.tables import partition_path
 from batchlake_core.contract import DatasetContract
 from batchlake_core.errors import UserError
 from batchlake_core.layout import Lake
+from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -36,6 +40,8 @@ from batchlake_transforms.io import (
     write_quarantine,
 )
 from batchlake_transforms.registry import get_job
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -74,10 +80,7 @@ def transform_dataset(
     rows = job(read_raw_lines(spark, files), contract)
     # Keep the raw line only where quarantine needs it: the stored rows stay close to the typed size.
     rows = rows.withColumn(RAW, F.when(F.col(REJECT_REASON).isNotNull(), F.col(RAW)))
-    # The parse runs once; the counts, the quarantine and the staging write read its rows from memory (or local disk).
-    # Stored as rows, not as the columnar cache `persist` builds: docs/decisions/0509-parsed-rows-stored-as-rows.md.
-    rows = rows.localCheckpoint(eager=True)
-    try:
+    with _stored_once(rows) as rows:
         good, rejected = split_rejected(rows)
         partition_keys = contract.partition_key_names
         # One pass gives the input count, the quarantine reasons and the partitions the good rows touch.
@@ -118,12 +121,29 @@ def transform_dataset(
         result.records_processed = int(kept.get["from_run"] or 0)
         result.records_duplicate = result.records_in - result.records_quarantined - result.records_processed
         result.rows_per_partition = staged_rows_per_partition(spark, contract, result.staging_uri)
-    finally:
-        _release(rows)
     return result
 
 
-def _release(checkpointed: DataFrame) -> None:
-    """Free the blocks of a `localCheckpoint`ed frame now, not when the JVM's garbage collector finds its RDD: a
-    pipeline transforms its datasets one after the other in one session. `DataFrame.unpersist` does not reach them."""
-    checkpointed._jdf.queryExecution().logical().rdd().unpersist(False)
+@contextmanager
+def _stored_once(rows: DataFrame) -> Iterator[DataFrame]:
+    """`rows` computed once and stored, for the counts, the quarantine and the staging write to read; freed on leaving.
+
+    Stored as rows (`localCheckpoint`), not as the columnar cache `persist` builds: docs/decisions/0509-parsed-rows-
+    stored-as-rows.md. The frame yielded cannot be read after the block: its lineage is gone with its blocks.
+
+    The blocks are freed when the run ends, staged or stopped by an error (during the parse too), not when the JVM's
+    garbage collector finds their RDD: a pipeline transforms its datasets one after the other in one session.
+    `DataFrame.unpersist` does not reach a checkpoint; the RDDs stored meanwhile are unpersisted. Freeing them is best
+    effort: if the JVM fails it, the run's own outcome (its error, or its staged output) is what counts.
+    """
+    context = rows.sparkSession.sparkContext._jsc
+    stored_before = set(context.getPersistentRDDs().keySet())
+    try:
+        yield rows.localCheckpoint(eager=True)
+    finally:
+        try:
+            for rdd_id, rdd in context.getPersistentRDDs().items():
+                if rdd_id not in stored_before:
+                    rdd.unpersist(False)
+        except Py4JError as e:
+            log.warning("could not free the parsed rows' blocks: %s", str(e).strip().splitlines()[0])
