@@ -40,12 +40,17 @@ def read_published(
     table would make every run pay for every partition ever published (184 folders, 1.5 s locally, for a run touching
     8).
     """
-    wanted = [partition_path(v) for v in partitions] if contract.partition_key_names else [""]
+    wanted = _partition_paths(contract, partitions)
     folders = [spark_path(published[p]) for p in wanted if p in published]
     if not folders:
         return None
     reader = spark.read.schema(processed_schema(contract)).option("basePath", spark_path(processed_uri))
     return reader.parquet(*folders)
+
+
+def _partition_paths(contract: DatasetContract, partitions: list[dict[str, str]]) -> list[str]:
+    """The partitions' paths under the table (`order_date=2025-06-01`); [""] for an unpartitioned table."""
+    return [partition_path(v) for v in partitions] if contract.partition_key_names else [""]
 
 
 def unlisted_partition_folders(
@@ -54,7 +59,7 @@ def unlisted_partition_folders(
     """The folders of the given partitions that exist although the catalog lists no published version of them (their
     table or partition was dropped, or the catalog restored from an older copy). Their existence is learnt from one
     listing per parent folder (one for a table partitioned by one key), not one request per partition."""
-    wanted = [partition_path(v) for v in partitions] if contract.partition_key_names else [""]
+    wanted = _partition_paths(contract, partitions)
     unlisted = [f"{processed_uri}/{p}" if p else processed_uri for p in wanted if p not in published]
     return existing_paths(spark, [spark_path(f) for f in unlisted])
 
