@@ -98,16 +98,17 @@ def local_spark_session(
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
+    memory = os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g")
+    # The heap starts at its full size (Spark sets only its maximum): grown from 1/64 of the machine's memory, it went
+    # through several full collections while the parsed rows filled it (docs/decisions/0510-heap-starts-full-size.md).
+    jvm_options = [f"-Dderby.system.home={work_dir}", f"-Xms{memory}", *JVM_OPTIONS]
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
-        .config(
-            "spark.driver.extraJavaOptions",
-            " ".join([f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *(QUICK_JIT_OPTIONS if quick_jit else [])]),
-        )
-        .config("spark.driver.memory", os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g"))
+        .config("spark.driver.extraJavaOptions", " ".join([*jvm_options, *(QUICK_JIT_OPTIONS if quick_jit else [])]))
+        .config("spark.driver.memory", memory)
     )
     for key, value in (LOCAL_CONF | REQUIRED_CONF).items():
         builder = builder.config(key, value)
