@@ -182,11 +182,11 @@ def run_duckdb(raw_files: list[str], out: Path) -> dict:
 def run_spark(work: Path, lake_root: Path, contract, lake, raw_runs, raw_records: int):
     """One fresh JVM: start-up, then `transform_dataset` twice (cold, then warm) -> (session, seconds, last result)."""
     from batchlake_transforms.job import transform_dataset
-    from batchlake_transforms.spark import local_spark_session, quick_jit_for
+    from batchlake_transforms.spark import is_small_input, local_spark_session
 
     started = time.perf_counter()
-    # The JVM the local runner would start for this input (C1 only below QUICK_JIT_MAX_RECORDS).
-    spark = local_spark_session(work / "spark", app_name="transform-bench", quick_jit=quick_jit_for(raw_records))
+    # The JVM the local runner would start for this input (sized by SMALL_INPUT_MAX_RECORDS).
+    spark = local_spark_session(work / "spark", app_name="transform-bench", small_input=is_small_input(raw_records))
     spark.range(1).count()  # the session is really up
     startup = time.perf_counter() - started
     # Twice in the one JVM: the first (cold) run also pays the JIT compiling Spark's generated code and the JSON

@@ -1,5 +1,4 @@
-"""The local Spark session's JVM: HotSpot's optimizing compiler (C2) skips the code that runs per query, not per row;
-the heap starts at its full size."""
+"""The local Spark session's JVM: HotSpot's optimizing compiler (C2) skips the code that runs per query, not per row."""
 
 from __future__ import annotations
 
@@ -42,12 +41,3 @@ def test_directives_the_jvm_refuses_are_an_error(spark, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=refused):
         add_jit_directives(spark)
     assert c2_excluded_patterns(spark) == before
-
-
-def test_the_session_heap_starts_at_its_full_size(spark):
-    """Spark sets only the heap's maximum (`spark.driver.memory`); the session's JVM also starts with all of it."""
-    jvm = spark.sparkContext._jvm
-    management = jvm.java.lang.management.ManagementFactory
-    hotspot = management.getPlatformMXBean(jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean"))
-    initial, maximum = (int(hotspot.getVMOption(name).getValue()) for name in ("InitialHeapSize", "MaxHeapSize"))
-    assert initial == maximum

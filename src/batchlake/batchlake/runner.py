@@ -92,29 +92,29 @@ class PipelineRunner:
         self.repo_root = repo_root
         self.console = console or make_console(stderr=True)
         self._spark = None
-        self._quick_jit = False
+        self._small_input = False
 
     # -- shared resources --------------------------------------------------------------------
     def spark(self, records: int):
-        """The run's Spark session, started for `records` pending records (its JIT mode follows the input size).
+        """The run's Spark session, started for `records` pending records (its JVM is sized by the input).
 
-        A session started with the quick JIT for a small dataset is restarted when a large one follows.
+        A session started for a small dataset is restarted when a large one follows.
         """
-        from batchlake_transforms.spark import JavaMissingError, local_spark_session, quick_jit_for
+        from batchlake_transforms.spark import JavaMissingError, is_small_input, local_spark_session
 
-        quick_jit = quick_jit_for(records)
-        if self._spark is not None and self._quick_jit and not quick_jit:
-            self.console.print(f"[dim]restarting Spark with the optimizing JIT for {records:,} records …")
+        small_input = is_small_input(records)
+        if self._spark is not None and self._small_input and not small_input:
+            self.console.print(f"[dim]restarting Spark sized for {records:,} records …")
             self.close()
         if self._spark is None:
             self.console.print("[dim]starting Spark local[*] …")
             try:
                 self._spark = local_spark_session(
-                    self.env.lake_root / ".spark" if self.env.lake_root else ".spark", quick_jit=quick_jit
+                    self.env.lake_root / ".spark" if self.env.lake_root else ".spark", small_input=small_input
                 )
             except JavaMissingError as e:
                 raise UserError(str(e)) from None
-            self._quick_jit = quick_jit
+            self._small_input = small_input
         return self._spark
 
     def close(self) -> None:

@@ -47,10 +47,12 @@ LOCAL_CONF = {
 # limit for JIT compilation and would run interpreted (about 1.7x slower, docs/decisions/0505-transform-speed.md).
 # A batch job wants throughput, not short pauses: the parallel collector (docs/decisions/0506-jit-by-input-size.md).
 JVM_OPTIONS = [f"-Dlog4j2.configurationFile={LOG4J}", "-XX:-DontCompileHugeMethods", "-XX:+UseParallelGC"]
-# Below this many records to transform, a local run's JVM compiles with C1 only: HotSpot's optimizing compiler (C2)
-# spends more CPU compiling Spark than it saves on a small input, and a local run has few cores to share with it.
-# Measured crossover on 2 cores: about 225k orders (docs/decisions/0506-jit-by-input-size.md).
-QUICK_JIT_MAX_RECORDS = 200_000
+# Below this many records to transform, a local run's JVM is started for a small input: it compiles with C1 only, as
+# HotSpot's optimizing compiler (C2) spends more CPU compiling Spark than it saves on a small input, and a local run
+# has few cores to share with it. Crossover on 2 cores: about 225k orders (docs/decisions/0506-jit-by-input-size.md).
+# A larger input's JVM starts its heap at its full size: grown from 1/64 of the machine's memory, it went through full
+# collections while the parsed rows filled it (docs/decisions/0510-heap-starts-full-size.md).
+SMALL_INPUT_MAX_RECORDS = 200_000
 QUICK_JIT_OPTIONS = ["-XX:TieredStopAtLevel=1"]
 # Where the driver's JVM options are not ours to set (AWS Glue), such a stage runs without whole-stage code generation
 # instead: slower than compiling the huge method, faster than interpreting it.
@@ -82,32 +84,32 @@ def apply_required_conf(spark: SparkSession, *, huge_method_fallback: bool = Fal
         spark.conf.set(key, value)
 
 
-def quick_jit_for(records: int) -> bool:
-    """Whether a JVM started to transform `records` records should compile with C1 only."""
-    return records < QUICK_JIT_MAX_RECORDS
+def is_small_input(records: int) -> bool:
+    """Whether a JVM started to transform `records` records is sized for a small input (`SMALL_INPUT_MAX_RECORDS`)."""
+    return records < SMALL_INPUT_MAX_RECORDS
 
 
 def local_spark_session(
-    work_dir: str | Path, app_name: str = "batchlake", cores: str = "*", *, quick_jit: bool = False
+    work_dir: str | Path, app_name: str = "batchlake", cores: str = "*", *, small_input: bool = False
 ) -> SparkSession:
     """Spark local[*] for the local environment; Derby/metastore and scratch files kept under `work_dir`.
 
-    `quick_jit` starts the JVM with C1 only (see `QUICK_JIT_MAX_RECORDS`); it is fixed for the JVM's life.
+    The JVM is sized by the input, for its whole life (`SMALL_INPUT_MAX_RECORDS`): for a small input it compiles with
+    C1 only and grows its heap as needed; for a larger one it compiles with C2 too and its heap starts at full size.
     """
     require_java()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
-    memory = os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY", "4g")
-    # The heap starts at its full size (Spark sets only its maximum): grown from 1/64 of the machine's memory, it went
-    # through several full collections while the parsed rows filled it (docs/decisions/0510-heap-starts-full-size.md).
-    jvm_options = [f"-Dderby.system.home={work_dir}", f"-Xms{memory}", *JVM_OPTIONS]
+    memory = os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY") or "4g"  # Spark sets the heap's maximum from it
+    sized = QUICK_JIT_OPTIONS if small_input else [f"-Xms{memory}"]
+    jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *sized]
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", " ".join([*jvm_options, *(QUICK_JIT_OPTIONS if quick_jit else [])]))
+        .config("spark.driver.extraJavaOptions", " ".join(jvm_options))
         .config("spark.driver.memory", memory)
     )
     for key, value in (LOCAL_CONF | REQUIRED_CONF).items():
