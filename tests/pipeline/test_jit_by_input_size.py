@@ -33,7 +33,7 @@ def jvm(records):
         "pid": bean.getPid(),
         "c1_only": "-XX:TieredStopAtLevel=1" in arguments,
         "heap_from_start": "-Xms" + spark.conf.get("spark.driver.memory") in arguments,
-        "heap_reserved_share": heap.totalMemory() / heap.maxMemory(),
+        "heap_committed_share": heap.totalMemory() / heap.maxMemory(),
     }
 
 seen = [jvm(int(n)) for n in sys.argv[2:]]
@@ -59,6 +59,6 @@ def test_small_input_starts_c1_only_and_a_large_one_restarts_with_c2_and_its_ful
     first, second, third = json.loads(out.stdout.strip().splitlines()[-1])
     assert first["c1_only"] is True and first["heap_from_start"] is False
     assert second["c1_only"] is False and second["heap_from_start"] is True and second["pid"] != first["pid"]
-    assert second["heap_reserved_share"] > 0.9  # the heap really is at its full size, not only asked to be
+    assert second["heap_committed_share"] > 0.9  # the heap really is at its full size, not only asked to be
     assert third["pid"] == second["pid"]  # a small input after a large one keeps the running JVM
     assert not alive(first["pid"]) and not alive(second["pid"])  # each stopped JVM really exited

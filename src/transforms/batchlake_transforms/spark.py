@@ -50,8 +50,8 @@ JVM_OPTIONS = [f"-Dlog4j2.configurationFile={LOG4J}", "-XX:-DontCompileHugeMetho
 # Below this many records to transform, a local run's JVM is started for a small input: it compiles with C1 only, as
 # HotSpot's optimizing compiler (C2) spends more CPU compiling Spark than it saves on a small input, and a local run
 # has few cores to share with it. Crossover on 2 cores: about 225k orders (docs/decisions/0506-jit-by-input-size.md).
-# A larger input's JVM starts its heap at its full size: grown from 1/64 of the machine's memory, it went through full
-# collections while the parsed rows filled it (docs/decisions/0510-heap-starts-full-size.md).
+# A larger input's JVM starts its heap at its full size: a heap grown from 1/64 of the machine's memory went through
+# full collections while the parsed rows filled it (docs/decisions/0510-heap-starts-full-size.md).
 SMALL_INPUT_MAX_RECORDS = 200_000
 QUICK_JIT_OPTIONS = ["-XX:TieredStopAtLevel=1"]
 # Where the driver's JVM options are not ours to set (AWS Glue), such a stage runs without whole-stage code generation
@@ -102,8 +102,8 @@ def local_spark_session(
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     memory = os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY") or "4g"  # Spark sets the heap's maximum from it
-    sized = QUICK_JIT_OPTIONS if small_input else [f"-Xms{memory}"]
-    jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *sized]
+    input_size_options = QUICK_JIT_OPTIONS if small_input else [f"-Xms{memory}"]
+    jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *input_size_options]
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
