@@ -59,6 +59,7 @@ def test_small_input_starts_c1_only_and_a_large_one_restarts_with_c2_and_its_ful
     first, second, third = json.loads(out.stdout.strip().splitlines()[-1])
     assert first["c1_only"] is True and first["heap_from_start"] is False
     assert second["c1_only"] is False and second["heap_from_start"] is True and second["pid"] != first["pid"]
-    assert second["heap_committed_share"] > 0.9  # the heap really is at its full size, not only asked to be
-    assert third["pid"] == second["pid"]  # a small input after a large one keeps the running JVM
+    assert second.pop("heap_committed_share") > 0.9  # the heap really is at its full size, not only asked to be
+    third.pop("heap_committed_share")  # the same JVM: only a collection in between could move its committed size
+    assert third == second  # a small input after a large one keeps the running JVM
     assert not alive(first["pid"]) and not alive(second["pid"])  # each stopped JVM really exited
