@@ -25,7 +25,8 @@ $(STAMP): requirements/constraints.txt src/core/pyproject.toml src/ingest/pyproj
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## create .venv with the pinned dependencies and the four packages (editable)
+setup: $(STAMP) ## create .venv with the pinned dependencies and the four packages (editable), and the JVM class archive
+	@$(VENV)/bin/batchlake class-archive
 
 demo: setup ## run every demo dataset end to end on the local default (demo API, Spark, GX, DuckDB)
 	$(VENV)/bin/batchlake demo

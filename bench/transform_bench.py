@@ -9,6 +9,7 @@ that both see the machine in the same state. Each figure is the median over the 
 `runs`. GX runs once, in the last JVM.
 
 - `spark_startup_seconds`: the local Spark session start (JVM, not part of the job);
+- `spark_class_archive`: whether the JVMs mapped the installation's class archive (`batchlake class-archive`);
 - `spark_seconds`: `transform_dataset` (read, clean, quarantine, dedupe, write staging partitioned by date), the first
   job of the session: it includes the JIT warm-up of Spark's generated code, as a one-job-per-JVM Glue run does;
 - `spark_warm_seconds`: the same job again in the same session (JIT warm), as a long-lived cluster runs it;
@@ -182,13 +183,15 @@ def run_duckdb(raw_files: list[str], out: Path) -> dict:
 def run_spark(work: Path, lake_root: Path, contract, lake, raw_runs, raw_records: int):
     """One fresh JVM: start-up, then `transform_dataset` twice (cold, then warm) -> (session, seconds, last result)."""
     from batchlake_transforms.job import transform_dataset
-    from batchlake_transforms.spark import is_small_input, local_spark_session
+    from batchlake_transforms.spark import class_archive_path, is_small_input, local_spark_session
 
     started = time.perf_counter()
     # The JVM the local runner would start for this input (sized by SMALL_INPUT_MAX_RECORDS).
     spark = local_spark_session(work / "spark", app_name="transform-bench", small_input=is_small_input(raw_records))
     spark.range(1).count()  # the session is really up
     startup = time.perf_counter() - started
+    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    class_archive = str(class_archive_path()) in Path(f"/proc/{jvm_pid}/maps").read_text()
     # Twice in the one JVM: the first (cold) run also pays the JIT compiling Spark's generated code and the JSON
     # parser; the second (warm) is what a long-lived cluster pays. Both are reported; staging is cleared in between.
     timings = []
@@ -202,6 +205,7 @@ def run_spark(work: Path, lake_root: Path, contract, lake, raw_runs, raw_records
         print(f"  {timings[-1]:.1f} s: {result.records_in:,} in, {result.records_processed:,} processed", flush=True)
     sample = {
         "spark_startup_seconds": round(startup, 2),
+        "spark_class_archive": class_archive,
         "spark_seconds": round(timings[0], 2),
         "spark_warm_seconds": round(timings[1], 2),
     }
@@ -294,6 +298,8 @@ def main() -> None:
         "spark_seconds": spark_seconds,
         "spark_warm_seconds": spark_warm_seconds,
         "spark_startup_seconds": median_of("spark_startup_seconds"),
+        # Whether every JVM mapped the installation's class archive (`make setup` builds it; ADR 0511).
+        "spark_class_archive": all(r["spark_class_archive"] for r in repeats),
         "duckdb_seconds": duckdb_seconds,
         "gx_seconds": round(gx["seconds"], 2),
         "spark_over_duckdb": round(spark_seconds / duckdb_seconds, 2) if duckdb_seconds else None,

@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("run", "ingest", "demo_api", "query", "terraform")
+COMMAND_MODULES = ("run", "ingest", "demo_api", "query", "terraform", "class_archive")
 for _name in COMMAND_MODULES:
     importlib.import_module(f"batchlake.commands.{_name}").register(app)
 

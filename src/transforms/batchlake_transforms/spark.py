@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from pyspark import SparkContext
@@ -62,6 +64,12 @@ HUGE_METHOD_FALLBACK_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
 # few cores (docs/decisions/0508-c2-skips-planning-code.md).
 JIT_DIRECTIVES = Path(__file__).with_name("jit_directives.json")
 JIT_DIRECTIVES_PROPERTY = "batchlake.jitDirectives"  # a JVM system property: the directives are added once per JVM
+# A local JVM maps the classes it loads (Spark, Scala, Hadoop, Parquet, Jackson …) from a class-data-sharing archive,
+# parsed and verified once per installation, when `batchlake class-archive` has built one (`make setup` does): about
+# 5 s less start-up, and 2-3 s less class loading in a cold job (docs/decisions/0511-class-archive.md).
+# The archive is named after the Java and the Spark jars it was built from: after either changes, no archive is used
+# until it is built again. A JVM started with CLASS_ARCHIVE_DUMP_ENV set writes the archive of its classes at exit.
+CLASS_ARCHIVE_DUMP_ENV = "BATCHLAKE_SPARK_CLASS_ARCHIVE_DUMP"
 
 
 class JavaMissingError(RuntimeError):
@@ -69,10 +77,7 @@ class JavaMissingError(RuntimeError):
 
 
 def require_java() -> None:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and Path(java_home, "bin", "java").exists():
-        return
-    if shutil.which("java") is None:
+    if java_executable() is None:
         raise JavaMissingError(
             "Java is not installed: Spark needs Java 17 (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
         )
@@ -82,6 +87,41 @@ def apply_required_conf(spark: SparkSession, *, huge_method_fallback: bool = Fal
     settings = REQUIRED_CONF | (HUGE_METHOD_FALLBACK_CONF if huge_method_fallback else {})
     for key, value in settings.items():
         spark.conf.set(key, value)
+
+
+def java_executable() -> Path | None:
+    """The `java` Spark starts: `$JAVA_HOME/bin/java`, else the one on PATH (None if neither)."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and Path(java_home, "bin", "java").exists():
+        return Path(java_home, "bin", "java")
+    found = shutil.which("java")
+    return Path(found) if found else None
+
+
+def class_archive_path() -> Path:
+    """Where this installation's class archive is, for the Java and the Spark jars a local session starts with."""
+    from pyspark.find_spark_home import _find_spark_home
+
+    java = java_executable()
+    java_home = java.resolve().parent.parent if java else Path("/")
+    spark_jars = sorted(Path(_find_spark_home(), "jars").glob("*.jar"))
+    # The JDK's class image (its own classes) and every jar on Spark's class path, by path, size and modification time.
+    digest = hashlib.sha256()
+    for file in [java_home / "lib" / "modules", *spark_jars]:
+        stat = file.stat() if file.exists() else None
+        digest.update(f"{file}\0{stat and stat.st_size}\0{stat and stat.st_mtime_ns}\n".encode())
+    return Path(sys.prefix, "share", "batchlake", f"spark-classes-{digest.hexdigest()[:16]}.jsa")
+
+
+def class_archive_options() -> list[str]:
+    """The JVM options that map this installation's class archive, or write one at exit (CLASS_ARCHIVE_DUMP_ENV)."""
+    dump_to = os.environ.get(CLASS_ARCHIVE_DUMP_ENV)
+    if dump_to:
+        # The JVM lists every class it leaves out (signed jars such as Janino's, Spark's generated classes) as a
+        # warning on standard output: in a log beside the archive instead.
+        return [f"-XX:ArchiveClassesAtExit={dump_to}", "-Xlog:cds*=off", f"-Xlog:cds*=warning:file={dump_to}.log"]
+    archive = class_archive_path()
+    return [f"-XX:SharedArchiveFile={archive}"] if archive.exists() else []
 
 
 def is_small_input(records: int) -> bool:
@@ -103,7 +143,7 @@ def local_spark_session(
     work_dir.mkdir(parents=True, exist_ok=True)
     memory = os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY") or "4g"  # Spark sets the heap's maximum from it
     input_size_options = QUICK_JIT_OPTIONS if small_input else [f"-Xms{memory}"]
-    jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *input_size_options]
+    jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *input_size_options, *class_archive_options()]
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
@@ -183,8 +223,8 @@ def stop_local_spark(spark: SparkSession) -> None:
     process = getattr(gateway, "proc", None)
     if process is not None:
         process.stdin.close()  # PySpark's JVM exits when its stdin closes
-        try:
-            process.wait(timeout=60)
+        try:  # writing a class archive at exit takes 10-20 s
+            process.wait(timeout=600 if os.environ.get(CLASS_ARCHIVE_DUMP_ENV) else 60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -16,6 +16,7 @@ from batchlake.errors import UserError
 
 if TYPE_CHECKING:  # the transforms package imports Spark and Great Expectations: only when a run starts
     from batchlake_transforms.report import RunSummary
+    from rich.console import Console
 
 LakeOption = Annotated[
     Path | None, typer.Option("--lake", help="local lake root (default ./.lake, or BATCHLAKE_LAKE)", show_default=False)
@@ -36,7 +37,9 @@ def select_contracts(pipelines: Path, datasets: list[str] | None) -> list[Datase
     return [contracts[d] for d in datasets]
 
 
-def run_pipelines(env: Environment, contracts: list[DatasetContract], repo_root: Path) -> list[RunSummary]:
+def run_pipelines(
+    env: Environment, contracts: list[DatasetContract], repo_root: Path, console: Console | None = None
+) -> list[RunSummary]:
     from batchlake_transforms.spark import JavaMissingError, require_java
 
     from batchlake.runner import PipelineRunner
@@ -50,7 +53,7 @@ def run_pipelines(env: Environment, contracts: list[DatasetContract], repo_root:
         require_java()  # fail before any work rather than after ingesting
     except JavaMissingError as e:
         raise UserError(str(e)) from None
-    runner = PipelineRunner(env, repo_root)
+    runner = PipelineRunner(env, repo_root, console)
     try:
         return runner.run(contracts)
     finally:
@@ -85,6 +88,26 @@ def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
     console.print(f"Query it yourself: batchlake query --sql 'SELECT count(*) FROM orders' --lake {env.lake_root}")
 
 
+def run_demo(
+    env: Environment, contracts: list[DatasetContract], orders: int, customers: int, console: Console
+) -> list[RunSummary]:
+    """Start the bundled demo API on 127.0.0.1, run `contracts` against it, stop the API."""
+    from batchlake.demo_api.server import DemoApiServer
+
+    console.print(f"starting the demo API ({orders:,} orders, {customers:,} customers) …")
+    with DemoApiServer(orders=orders, customers=customers) as api:
+        console.print(f"demo API at {api.url}")
+        previous = os.environ.get("SHOP_API_URL")
+        os.environ["SHOP_API_URL"] = api.url
+        try:
+            return run_pipelines(env, contracts, Path.cwd(), console)
+        finally:
+            if previous is None:
+                os.environ.pop("SHOP_API_URL", None)
+            else:
+                os.environ["SHOP_API_URL"] = previous
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
@@ -109,23 +132,9 @@ def register(app: typer.Typer) -> None:
         customers: Annotated[int, typer.Option(help="customers the demo API serves")] = 20_000,
     ) -> None:
         """Start the bundled demo API on 127.0.0.1, run every dataset against it, stop the API."""
-        from batchlake.demo_api.server import DemoApiServer
-
-        contracts = select_contracts(pipelines, None)
         environment = resolve_environment(LOCAL, lake)
-        console = make_console(stderr=True)
-        console.print(f"starting the demo API ({orders:,} orders, {customers:,} customers) …")
-        with DemoApiServer(orders=orders, customers=customers) as api:
-            console.print(f"demo API at {api.url}")
-            previous = os.environ.get("SHOP_API_URL")
-            os.environ["SHOP_API_URL"] = api.url
-            try:
-                summaries = run_pipelines(environment, contracts, Path.cwd())
-            finally:
-                if previous is None:
-                    os.environ.pop("SHOP_API_URL", None)
-                else:
-                    os.environ["SHOP_API_URL"] = previous
+        contracts = select_contracts(pipelines, None)
+        summaries = run_demo(environment, contracts, orders, customers, make_console(stderr=True))
         print_outcome(environment, summaries)
         if any(not s.published for s in summaries):
             raise typer.Exit(1)
