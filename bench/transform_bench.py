@@ -183,15 +183,14 @@ def run_duckdb(raw_files: list[str], out: Path) -> dict:
 def run_spark(work: Path, lake_root: Path, contract, lake, raw_runs, raw_records: int):
     """One fresh JVM: start-up, then `transform_dataset` twice (cold, then warm) -> (session, seconds, last result)."""
     from batchlake_transforms.job import transform_dataset
-    from batchlake_transforms.spark import class_archive_path, is_small_input, local_spark_session
+    from batchlake_transforms.spark import is_small_input, local_spark_session, maps_class_archive
 
     started = time.perf_counter()
     # The JVM the local runner would start for this input (sized by SMALL_INPUT_MAX_RECORDS).
     spark = local_spark_session(work / "spark", app_name="transform-bench", small_input=is_small_input(raw_records))
     spark.range(1).count()  # the session is really up
     startup = time.perf_counter() - started
-    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-    class_archive = str(class_archive_path()) in Path(f"/proc/{jvm_pid}/maps").read_text()
+    class_archive = maps_class_archive(spark)
     # Twice in the one JVM: the first (cold) run also pays the JIT compiling Spark's generated code and the JSON
     # parser; the second (warm) is what a long-lived cluster pays. Both are reported; staging is cleared in between.
     timings = []

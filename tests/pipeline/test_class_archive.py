@@ -12,13 +12,14 @@ import pytest
 from batchlake.commands import class_archive
 from batchlake.errors import UserError
 from batchlake_transforms.report import RunSummary
-from batchlake_transforms.spark import CLASS_ARCHIVE_DUMP_ENV, class_archive_path
+from batchlake_transforms.spark import (
+    CLASS_ARCHIVE_DUMP_ENV,
+    CLASS_ARCHIVE_ENV,
+    class_archive_options,
+    class_archive_path,
+    maps_class_archive,
+)
 from rich.console import Console
-
-
-def jvm_maps(spark) -> str:
-    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-    return Path(f"/proc/{pid}/maps").read_text()
 
 
 def fake_installation(root: Path, monkeypatch) -> tuple[Path, Path]:
@@ -42,14 +43,26 @@ def test_the_archive_is_named_after_the_java_and_the_spark_jars(tmp_path, monkey
     after_spark = class_archive_path()
     modules.write_bytes(b"v2 of the JDK")  # another Java
     after_java = class_archive_path()
-    assert len({first, after_spark, after_java}) == 3
+    stat = jar.stat()
+    os.utime(jar, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # the same size, reinstalled
+    after_reinstall = class_archive_path()
+    assert len({first, after_spark, after_java, after_reinstall}) == 4
+
+
+def test_sessions_start_without_the_archive_when_told(tmp_path, monkeypatch):
+    archive = tmp_path / "spark-classes.jsa"
+    archive.write_bytes(b"archive")
+    monkeypatch.setattr("batchlake_transforms.spark.class_archive_path", lambda: archive)
+    assert class_archive_options() == [f"-XX:SharedArchiveFile={archive}"]
+    monkeypatch.setenv(CLASS_ARCHIVE_ENV, "off")
+    assert class_archive_options() == []
 
 
 @pytest.mark.spark
 def test_the_test_session_maps_the_archive_make_setup_built(spark):
     archive = class_archive_path()
     assert archive.exists(), f"no class archive for this installation: run `batchlake class-archive` ({archive})"
-    assert str(archive) in jvm_maps(spark)
+    assert maps_class_archive(spark)
 
 
 DUMP_THEN_MAP = """
@@ -68,8 +81,7 @@ written = archive.exists()
 del spark_module.os.environ[spark_module.CLASS_ARCHIVE_DUMP_ENV]
 spark_module.class_archive_path = lambda: archive
 spark = session(sys.argv[1] + "/map")
-pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
-print(json.dumps({"written": written, "mapped": str(archive) in Path(f"/proc/{pid}/maps").read_text()}))
+print(json.dumps({"written": written, "mapped": spark_module.maps_class_archive(spark)}))
 spark_module.stop_local_spark(spark)
 """
 
@@ -95,46 +107,71 @@ def summary(dataset: str, published: bool) -> RunSummary:
 
 @pytest.fixture
 def target(tmp_path, monkeypatch) -> Path:
-    """The archive's place, with an archive of an earlier Java or Spark beside it."""
+    """The archive's place, with an archive of an earlier Java or Spark beside it; the check's session faked."""
     path = tmp_path / "share/spark-classes-new.jsa"
     path.parent.mkdir(parents=True)
     (path.parent / "spark-classes-old.jsa").write_bytes(b"earlier")
     monkeypatch.setattr("batchlake_transforms.spark.class_archive_path", lambda: path)
+    monkeypatch.setattr("batchlake_transforms.spark.local_spark_session", lambda *args, **kwargs: "session")
+    monkeypatch.setattr("batchlake_transforms.spark.stop_local_spark", lambda spark: None)
+    monkeypatch.setattr("batchlake_transforms.spark.maps_class_archive", lambda spark: path.exists())
     return path
 
 
-def fake_demo(writes: bool, published: bool):
+def fake_demo(writes: bool = True, published: bool = True, raises: bool = False):
     def run_demo(env, contracts, orders, customers, console):
         Path(os.environ[CLASS_ARCHIVE_DUMP_ENV] + ".log").write_text("Skipping …")  # opened as the JVM starts
         if writes:  # written as the JVM exits
             Path(os.environ[CLASS_ARCHIVE_DUMP_ENV]).write_bytes(b"archive")
+        if raises:
+            raise KeyboardInterrupt
         return [summary(c, published) for c in ("customers", "orders")]
 
     return run_demo
 
 
+def build(repo_root: Path, **options) -> Path:
+    return class_archive.build_class_archive(repo_root / "pipelines", Console(quiet=True), **options)
+
+
 def test_the_archive_is_moved_into_place_once_written_and_earlier_ones_removed(target, repo_root, monkeypatch):
-    monkeypatch.setattr(class_archive, "run_demo", fake_demo(writes=True, published=True))
-    assert class_archive.build_class_archive(repo_root / "pipelines", Console(quiet=True)) == target
+    monkeypatch.setattr(class_archive, "run_demo", fake_demo())
+    assert build(repo_root) == target
     assert target.read_bytes() == b"archive"
-    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no partial file, log or old archive
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no build folder, log or earlier archive
     assert CLASS_ARCHIVE_DUMP_ENV not in os.environ
 
 
-@pytest.mark.parametrize("writes, published", [(False, True), (True, False)], ids=["not-written", "run-failed"])
-def test_no_archive_is_left_when_none_was_written_or_the_run_failed(target, repo_root, monkeypatch, writes, published):
-    monkeypatch.setattr(class_archive, "run_demo", fake_demo(writes, published))
-    with pytest.raises(UserError, match="no class archive" if not writes else "failed for customers, orders"):
-        class_archive.build_class_archive(repo_root / "pipelines", Console(quiet=True))
-    left = {p.name for p in target.parent.iterdir()}
-    # No partial archive; the log only where it says why no archive was written; the earlier archive is removed only
-    # once a new one is in place.
-    assert left == {"spark-classes-old.jsa"} | ({f"{target.name}.{os.getpid()}.partial.log"} if not writes else set())
+@pytest.mark.parametrize(
+    "demo, error, left",
+    [
+        (fake_demo(writes=False), "no class archive", {class_archive.FAILURE_LOG}),
+        (fake_demo(published=False), "failed for customers, orders", set()),
+        (fake_demo(raises=True), None, set()),
+    ],
+    ids=["not-written", "run-failed", "interrupted"],
+)
+def test_a_failed_build_leaves_no_archive(target, repo_root, monkeypatch, demo, error, left):
+    monkeypatch.setattr(class_archive, "run_demo", demo)
+    with pytest.raises(UserError if error else KeyboardInterrupt, match=error):
+        build(repo_root)
+    # The earlier archive is removed only once a new one is in use; the JVM's log kept where no archive was written.
+    assert {p.name for p in target.parent.iterdir()} == {"spark-classes-old.jsa"} | left
     assert CLASS_ARCHIVE_DUMP_ENV not in os.environ
 
 
-def test_an_existing_archive_is_not_built_again(target, repo_root, monkeypatch):
+def test_an_archive_no_session_maps_is_removed(target, repo_root, monkeypatch):
+    monkeypatch.setattr(class_archive, "run_demo", fake_demo())
+    monkeypatch.setattr("batchlake_transforms.spark.maps_class_archive", lambda spark: False)
+    with pytest.raises(UserError, match="did not map"):
+        build(repo_root)
+    assert {p.name for p in target.parent.iterdir()} == {"spark-classes-old.jsa"}
+
+
+def test_an_existing_archive_is_built_again_only_when_forced(target, repo_root, monkeypatch):
     target.write_bytes(b"built before")
-    monkeypatch.setattr(class_archive, "run_demo", fake_demo(writes=True, published=True))
-    class_archive.build_class_archive(repo_root / "pipelines", Console(quiet=True))
+    monkeypatch.setattr(class_archive, "run_demo", fake_demo())
+    build(repo_root)
     assert target.read_bytes() == b"built before"
+    build(repo_root, force=True)
+    assert target.read_bytes() == b"archive"

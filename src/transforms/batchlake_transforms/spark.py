@@ -66,9 +66,11 @@ JIT_DIRECTIVES = Path(__file__).with_name("jit_directives.json")
 JIT_DIRECTIVES_PROPERTY = "batchlake.jitDirectives"  # a JVM system property: the directives are added once per JVM
 # A local JVM maps the classes it loads (Spark, Scala, Hadoop, Parquet, Jackson …) from a class-data-sharing archive,
 # parsed and verified once per installation, when `batchlake class-archive` has built one (`make setup` does): about
-# 5 s less start-up, and 2-3 s less class loading in a cold job (docs/decisions/0511-class-archive.md).
+# 5 s less start-up, and about 2 s less class loading in a cold job (docs/decisions/0511-class-archive.md).
 # The archive is named after the Java and the Spark jars it was built from: after either changes, no archive is used
-# until it is built again. A JVM started with CLASS_ARCHIVE_DUMP_ENV set writes the archive of its classes at exit.
+# until it is built again. CLASS_ARCHIVE_ENV=off starts sessions without it. A JVM started with CLASS_ARCHIVE_DUMP_ENV
+# set (by the build) writes the archive of its classes to that path at exit.
+CLASS_ARCHIVE_ENV = "BATCHLAKE_SPARK_CLASS_ARCHIVE"
 CLASS_ARCHIVE_DUMP_ENV = "BATCHLAKE_SPARK_CLASS_ARCHIVE_DUMP"
 
 
@@ -76,11 +78,17 @@ class JavaMissingError(RuntimeError):
     """No usable Java for Spark."""
 
 
-def require_java() -> None:
-    if java_executable() is None:
+def require_java() -> Path:
+    """The `java` Spark starts: `$JAVA_HOME/bin/java`, else the one on PATH; `JavaMissingError` if neither."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and Path(java_home, "bin", "java").exists():
+        return Path(java_home, "bin", "java")
+    found = shutil.which("java")
+    if found is None:
         raise JavaMissingError(
             "Java is not installed: Spark needs Java 17 (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
         )
+    return Path(found)
 
 
 def apply_required_conf(spark: SparkSession, *, huge_method_fallback: bool = False) -> None:
@@ -89,21 +97,11 @@ def apply_required_conf(spark: SparkSession, *, huge_method_fallback: bool = Fal
         spark.conf.set(key, value)
 
 
-def java_executable() -> Path | None:
-    """The `java` Spark starts: `$JAVA_HOME/bin/java`, else the one on PATH (None if neither)."""
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and Path(java_home, "bin", "java").exists():
-        return Path(java_home, "bin", "java")
-    found = shutil.which("java")
-    return Path(found) if found else None
-
-
 def class_archive_path() -> Path:
     """Where this installation's class archive is, for the Java and the Spark jars a local session starts with."""
     from pyspark.find_spark_home import _find_spark_home
 
-    java = java_executable()
-    java_home = java.resolve().parent.parent if java else Path("/")
+    java_home = require_java().resolve().parent.parent
     spark_jars = sorted(Path(_find_spark_home(), "jars").glob("*.jar"))
     # The JDK's class image (its own classes) and every jar on Spark's class path, by path, size and modification time.
     digest = hashlib.sha256()
@@ -120,8 +118,17 @@ def class_archive_options() -> list[str]:
         # The JVM lists every class it leaves out (signed jars such as Janino's, Spark's generated classes) as a
         # warning on standard output: in a log beside the archive instead.
         return [f"-XX:ArchiveClassesAtExit={dump_to}", "-Xlog:cds*=off", f"-Xlog:cds*=warning:file={dump_to}.log"]
+    if os.environ.get(CLASS_ARCHIVE_ENV) == "off":
+        return []
     archive = class_archive_path()
     return [f"-XX:SharedArchiveFile={archive}"] if archive.exists() else []
+
+
+def maps_class_archive(spark: SparkSession) -> bool:
+    """Whether the session's JVM mapped the installation's class archive (Linux: its `/proc/<pid>/maps`)."""
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    maps = Path(f"/proc/{pid}/maps")
+    return maps.exists() and str(class_archive_path()) in maps.read_text()
 
 
 def is_small_input(records: int) -> bool:
@@ -226,7 +233,7 @@ def stop_local_spark(spark: SparkSession) -> None:
         try:  # writing a class archive at exit takes 10-20 s
             process.wait(timeout=600 if os.environ.get(CLASS_ARCHIVE_DUMP_ENV) else 60)
         except subprocess.TimeoutExpired:
-            process.kill()
+            process.kill()  # a class archive it was writing is incomplete: the build checks a session maps it
             process.wait()
     SparkContext._gateway = None
     SparkContext._jvm = None

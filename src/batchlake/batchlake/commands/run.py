@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -97,15 +99,22 @@ def run_demo(
     console.print(f"starting the demo API ({orders:,} orders, {customers:,} customers) …")
     with DemoApiServer(orders=orders, customers=customers) as api:
         console.print(f"demo API at {api.url}")
-        previous = os.environ.get("SHOP_API_URL")
-        os.environ["SHOP_API_URL"] = api.url
-        try:
+        with environ_set("SHOP_API_URL", api.url):
             return run_pipelines(env, contracts, Path.cwd(), console)
-        finally:
-            if previous is None:
-                os.environ.pop("SHOP_API_URL", None)
-            else:
-                os.environ["SHOP_API_URL"] = previous
+
+
+@contextmanager
+def environ_set(name: str, value: str) -> Iterator[None]:
+    """`os.environ[name] = value` while the block runs; the earlier value (or none) back after it."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def register(app: typer.Typer) -> None:
