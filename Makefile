@@ -26,7 +26,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## create .venv with the pinned dependencies and the four packages (editable), and the JVM class archive
-	@$(VENV)/bin/batchlake class-archive || echo "warning: no JVM class archive; local Spark starts without it (slower)" >&2
+	@$(VENV)/bin/batchlake class-archive || echo "warning: batchlake class-archive failed (above): local Spark starts without it" >&2
 
 demo: setup ## run every demo dataset end to end on the local default (demo API, Spark, GX, DuckDB)
 	$(VENV)/bin/batchlake demo

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from batchlake.commands import class_archive
+from batchlake.commands import class_archive as command
 from batchlake.errors import UserError
 from batchlake_transforms.report import RunSummary
 from batchlake_transforms.spark import (
@@ -49,53 +50,68 @@ def test_the_archive_is_named_after_the_java_and_the_spark_jars(tmp_path, monkey
     assert len({first, after_spark, after_java, after_reinstall}) == 4
 
 
-def test_sessions_start_without_the_archive_when_told(tmp_path, monkeypatch):
-    archive = tmp_path / "spark-classes.jsa"
-    archive.write_bytes(b"archive")
-    monkeypatch.setattr("batchlake_transforms.spark.class_archive_path", lambda: archive)
-    assert class_archive_options() == [f"-XX:SharedArchiveFile={archive}"]
+def test_sessions_map_the_installations_archive_another_or_none(tmp_path, monkeypatch):
+    installed, other = tmp_path / "spark-classes.jsa", tmp_path / "other.jsa"
+    installed.write_bytes(b"archive")
+    other.write_bytes(b"archive")
+    monkeypatch.setattr("batchlake_transforms.spark.class_archive_path", lambda: installed)
+    assert class_archive_options() == [f"-XX:SharedArchiveFile={installed}"]
+    monkeypatch.setenv(CLASS_ARCHIVE_ENV, str(other))
+    assert class_archive_options() == [f"-XX:SharedArchiveFile={other}"]
     monkeypatch.setenv(CLASS_ARCHIVE_ENV, "off")
+    assert class_archive_options() == []
+    monkeypatch.setenv(CLASS_ARCHIVE_DUMP_ENV, str(tmp_path / "new.jsa"))  # the build's JVM writes one whatever
+    assert class_archive_options()[0] == f"-XX:ArchiveClassesAtExit={tmp_path / 'new.jsa'}"
+    monkeypatch.delenv(CLASS_ARCHIVE_DUMP_ENV)
+    monkeypatch.delenv(CLASS_ARCHIVE_ENV)
+    installed.unlink()  # not built (yet) for this Java and Spark
     assert class_archive_options() == []
 
 
 @pytest.mark.spark
 def test_the_test_session_maps_the_archive_make_setup_built(spark):
+    if os.environ.get(CLASS_ARCHIVE_ENV):
+        pytest.skip(f"{CLASS_ARCHIVE_ENV} chooses the archive")
     archive = class_archive_path()
     assert archive.exists(), f"no class archive for this installation: run `batchlake class-archive` ({archive})"
-    assert maps_class_archive(spark)
+    assert maps_class_archive(spark, archive) is True
 
 
-DUMP_THEN_MAP = """
-import json, sys
+DUMP_THEN_CHECK = """
+import json, shutil, sys
 from pathlib import Path
+from batchlake.commands.class_archive import session_maps
 import batchlake_transforms.spark as spark_module
 
-def session(work):
-    spark = spark_module.local_spark_session(work, small_input=True)
-    spark.range(3).selectExpr("sum(id)").collect()
-    return spark
-
-spark_module.stop_local_spark(session(sys.argv[1] + "/dump"))  # the archive is written as the JVM exits
-archive = Path(sys.argv[2])
-written = archive.exists()
+work, archive = Path(sys.argv[1]), Path(sys.argv[2])
+spark = spark_module.local_spark_session(work / "dump", small_input=True)
+spark.range(3).selectExpr("sum(id)").collect()
+spark_module.stop_local_spark(spark)  # the archive is written as the JVM exits
 del spark_module.os.environ[spark_module.CLASS_ARCHIVE_DUMP_ENV]
-spark_module.class_archive_path = lambda: archive
-spark = session(sys.argv[1] + "/map")
-print(json.dumps({"written": written, "mapped": spark_module.maps_class_archive(spark)}))
-spark_module.stop_local_spark(spark)
+written = archive.exists()
+truncated = work / "truncated.jsa"  # as a JVM stopped while writing would leave it
+truncated.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+print(json.dumps({
+    "written": written,
+    "mapped": session_maps(archive, work / "check"),
+    "truncated mapped": session_maps(truncated, work / "check-truncated"),  # its JVM crashes, one without it starts
+}))
 """
 
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_a_jvm_writes_the_archive_at_exit_and_the_next_one_maps_it(tmp_path):
+def test_a_jvm_writes_the_archive_at_exit_and_a_new_session_maps_it_unless_truncated(tmp_path):
     archive = tmp_path / "classes.jsa"
     out = subprocess.run(
-        [sys.executable, "-c", DUMP_THEN_MAP, str(tmp_path), str(archive)],
+        [sys.executable, "-c", DUMP_THEN_CHECK, str(tmp_path), str(archive)],
         env=os.environ | {CLASS_ARCHIVE_DUMP_ENV: str(archive)},
+        cwd=tmp_path,  # where the crashed JVM writes its error report
         capture_output=True, text=True, timeout=600, check=True,
     )  # fmt: skip
-    assert out.stdout.strip().splitlines()[-1] == '{"written": true, "mapped": true}'
+    last = json.loads(out.stdout.strip().splitlines()[-1])
+    assert last == {"written": True, "mapped": True, "truncated mapped": False}
+    assert f"Spark's JVM did not start with {tmp_path / 'truncated.jsa'}; starting it without" in out.stderr
     # The classes the JVM leaves out are listed in a log beside the archive, not on the job's output.
     assert "[cds]" not in out.stdout
     assert "Skipping" in Path(f"{archive}.log").read_text()
@@ -107,14 +123,11 @@ def summary(dataset: str, published: bool) -> RunSummary:
 
 @pytest.fixture
 def target(tmp_path, monkeypatch) -> Path:
-    """The archive's place, with an archive of an earlier Java or Spark beside it; the check's session faked."""
+    """The archive's place, with an archive of an earlier Java or Spark beside it."""
     path = tmp_path / "share/spark-classes-new.jsa"
     path.parent.mkdir(parents=True)
     (path.parent / "spark-classes-old.jsa").write_bytes(b"earlier")
     monkeypatch.setattr("batchlake_transforms.spark.class_archive_path", lambda: path)
-    monkeypatch.setattr("batchlake_transforms.spark.local_spark_session", lambda *args, **kwargs: "session")
-    monkeypatch.setattr("batchlake_transforms.spark.stop_local_spark", lambda spark: None)
-    monkeypatch.setattr("batchlake_transforms.spark.maps_class_archive", lambda spark: path.exists())
     return path
 
 
@@ -130,47 +143,70 @@ def fake_demo(writes: bool = True, published: bool = True, raises: bool = False)
     return run_demo
 
 
+def fake_check(target: Path, outcome: bool | Exception | None = True, seen: list | None = None):
+    def session_maps(archive: Path, work_dir: Path):
+        if seen is not None:
+            seen.append((archive, archive.read_bytes(), target.exists()))
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return session_maps
+
+
 def build(repo_root: Path, **options) -> Path:
-    return class_archive.build_class_archive(repo_root / "pipelines", Console(quiet=True), **options)
+    return command.build_class_archive(repo_root / "pipelines", Console(quiet=True), **options)
 
 
-def test_the_archive_is_moved_into_place_once_written_and_earlier_ones_removed(target, repo_root, monkeypatch):
-    monkeypatch.setattr(class_archive, "run_demo", fake_demo())
+@pytest.mark.parametrize("outcome", [True, None], ids=["mapped", "no-proc"])
+def test_the_archive_is_checked_then_moved_into_place_and_earlier_ones_removed(target, repo_root, monkeypatch, outcome):
+    (target.parent / command.FAILURE_LOG).write_text("an earlier build's")
+    monkeypatch.setenv(CLASS_ARCHIVE_DUMP_ENV, "set before")
+    seen = []
+    monkeypatch.setattr(command, "run_demo", fake_demo())
+    monkeypatch.setattr(command, "session_maps", fake_check(target, outcome, seen))
     assert build(repo_root) == target
+    # Checked where the JVM wrote it, before it took the archive's place.
+    [(checked, content, installed_then)] = seen
+    assert checked.name == target.name and checked.parent.parent == target.parent
+    assert content == b"archive" and installed_then is False
     assert target.read_bytes() == b"archive"
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no build folder, log or earlier archive
-    assert CLASS_ARCHIVE_DUMP_ENV not in os.environ
+    assert os.environ[CLASS_ARCHIVE_DUMP_ENV] == "set before"
 
 
 @pytest.mark.parametrize(
-    "demo, error, left",
+    "demo, check, error",
     [
-        (fake_demo(writes=False), "no class archive", {class_archive.FAILURE_LOG}),
-        (fake_demo(published=False), "failed for customers, orders", set()),
-        (fake_demo(raises=True), None, set()),
+        (fake_demo(writes=False), True, "no class archive"),
+        (fake_demo(published=False), True, "failed for customers, orders"),
+        (fake_demo(raises=True), True, KeyboardInterrupt),
+        (fake_demo(), False, "did not map"),
+        (fake_demo(), RuntimeError("the JVM refused"), RuntimeError),
     ],
-    ids=["not-written", "run-failed", "interrupted"],
+    ids=["not-written", "run-failed", "interrupted", "not-mapped", "check-failed"],
 )
-def test_a_failed_build_leaves_no_archive(target, repo_root, monkeypatch, demo, error, left):
-    monkeypatch.setattr(class_archive, "run_demo", demo)
-    with pytest.raises(UserError if error else KeyboardInterrupt, match=error):
-        build(repo_root)
-    # The earlier archive is removed only once a new one is in use; the JVM's log kept where no archive was written.
-    assert {p.name for p in target.parent.iterdir()} == {"spark-classes-old.jsa"} | left
+@pytest.mark.parametrize("built_before", [False, True], ids=["first", "forced"])
+def test_a_failed_build_changes_nothing(target, repo_root, monkeypatch, demo, check, error, built_before):
+    if built_before:
+        target.write_bytes(b"built before")
+    monkeypatch.setattr(command, "run_demo", demo)
+    monkeypatch.setattr(command, "session_maps", fake_check(target, check))
+    with pytest.raises(UserError if isinstance(error, str) else error, match=error if isinstance(error, str) else None):
+        build(repo_root, force=True)
+    # The archive in place (if any) and the earlier one stay; the JVM's log kept where no archive was written.
+    left = {p.name for p in target.parent.iterdir()}
+    assert left == {"spark-classes-old.jsa"} | ({target.name} if built_before else set()) | (
+        {command.FAILURE_LOG} if error == "no class archive" else set()
+    )
+    assert not built_before or target.read_bytes() == b"built before"
     assert CLASS_ARCHIVE_DUMP_ENV not in os.environ
-
-
-def test_an_archive_no_session_maps_is_removed(target, repo_root, monkeypatch):
-    monkeypatch.setattr(class_archive, "run_demo", fake_demo())
-    monkeypatch.setattr("batchlake_transforms.spark.maps_class_archive", lambda spark: False)
-    with pytest.raises(UserError, match="did not map"):
-        build(repo_root)
-    assert {p.name for p in target.parent.iterdir()} == {"spark-classes-old.jsa"}
 
 
 def test_an_existing_archive_is_built_again_only_when_forced(target, repo_root, monkeypatch):
     target.write_bytes(b"built before")
-    monkeypatch.setattr(class_archive, "run_demo", fake_demo())
+    monkeypatch.setattr(command, "run_demo", fake_demo())
+    monkeypatch.setattr(command, "session_maps", fake_check(target))
     build(repo_root)
     assert target.read_bytes() == b"built before"
     build(repo_root, force=True)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from pyspark import SparkContext
+from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
 LOG4J = Path(__file__).with_name("log4j2.properties")
@@ -68,8 +69,8 @@ JIT_DIRECTIVES_PROPERTY = "batchlake.jitDirectives"  # a JVM system property: th
 # parsed and verified once per installation, when `batchlake class-archive` has built one (`make setup` does): about
 # 5 s less start-up, and about 2 s less class loading in a cold job (docs/decisions/0511-class-archive.md).
 # The archive is named after the Java and the Spark jars it was built from: after either changes, no archive is used
-# until it is built again. CLASS_ARCHIVE_ENV=off starts sessions without it. A JVM started with CLASS_ARCHIVE_DUMP_ENV
-# set (by the build) writes the archive of its classes to that path at exit.
+# until it is built again. CLASS_ARCHIVE_ENV names another archive file, or is `off` for none. A JVM started with
+# CLASS_ARCHIVE_DUMP_ENV set (by the build) writes the archive of its classes to that path at exit.
 CLASS_ARCHIVE_ENV = "BATCHLAKE_SPARK_CLASS_ARCHIVE"
 CLASS_ARCHIVE_DUMP_ENV = "BATCHLAKE_SPARK_CLASS_ARCHIVE_DUMP"
 
@@ -111,24 +112,31 @@ def class_archive_path() -> Path:
     return Path(sys.prefix, "share", "batchlake", f"spark-classes-{digest.hexdigest()[:16]}.jsa")
 
 
+def class_archive() -> Path | None:
+    """The class archive a local session maps: CLASS_ARCHIVE_ENV's file (`off`: none), else this installation's."""
+    chosen = os.environ.get(CLASS_ARCHIVE_ENV)
+    if chosen == "off":
+        return None
+    archive = Path(chosen) if chosen else class_archive_path()
+    return archive if archive.exists() else None
+
+
 def class_archive_options() -> list[str]:
-    """The JVM options that map this installation's class archive, or write one at exit (CLASS_ARCHIVE_DUMP_ENV)."""
+    """The JVM options that map the class archive (`class_archive`), or write one at exit (CLASS_ARCHIVE_DUMP_ENV)."""
     dump_to = os.environ.get(CLASS_ARCHIVE_DUMP_ENV)
     if dump_to:
         # The JVM lists every class it leaves out (signed jars such as Janino's, Spark's generated classes) as a
         # warning on standard output: in a log beside the archive instead.
         return [f"-XX:ArchiveClassesAtExit={dump_to}", "-Xlog:cds*=off", f"-Xlog:cds*=warning:file={dump_to}.log"]
-    if os.environ.get(CLASS_ARCHIVE_ENV) == "off":
-        return []
-    archive = class_archive_path()
-    return [f"-XX:SharedArchiveFile={archive}"] if archive.exists() else []
+    archive = class_archive()
+    return [f"-XX:SharedArchiveFile={archive}"] if archive else []
 
 
-def maps_class_archive(spark: SparkSession) -> bool:
-    """Whether the session's JVM mapped the installation's class archive (Linux: its `/proc/<pid>/maps`)."""
+def maps_class_archive(spark: SparkSession, archive: Path) -> bool | None:
+    """Whether the session's JVM mapped `archive` (its `/proc/<pid>/maps`); None where there is no `/proc`."""
     pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     maps = Path(f"/proc/{pid}/maps")
-    return maps.exists() and str(class_archive_path()) in maps.read_text()
+    return str(archive) in maps.read_text() if maps.exists() else None
 
 
 def is_small_input(records: int) -> bool:
@@ -150,18 +158,29 @@ def local_spark_session(
     work_dir.mkdir(parents=True, exist_ok=True)
     memory = os.environ.get("BATCHLAKE_SPARK_DRIVER_MEMORY") or "4g"  # Spark sets the heap's maximum from it
     input_size_options = QUICK_JIT_OPTIONS if small_input else [f"-Xms{memory}"]
-    jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *input_size_options, *class_archive_options()]
+    jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *input_size_options]
+    archive_options = class_archive_options()
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", " ".join(jvm_options))
+        .config("spark.driver.extraJavaOptions", " ".join([*jvm_options, *archive_options]))
         .config("spark.driver.memory", memory)
     )
     for key, value in (LOCAL_CONF | REQUIRED_CONF).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except PySparkRuntimeError:
+        if not archive_options:
+            raise
+        # A damaged archive (a truncated file makes HotSpot crash as it maps it) must not stop local runs.
+        logging.getLogger(__name__).warning(
+            "Spark's JVM did not start with %s; starting it without (rebuild: batchlake class-archive --force)",
+            archive_options[0].partition("=")[2],
+        )
+        spark = builder.config("spark.driver.extraJavaOptions", " ".join(jvm_options)).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     quiet_pyspark_error_log()
     add_jit_directives(spark)
@@ -233,7 +252,7 @@ def stop_local_spark(spark: SparkSession) -> None:
         try:  # writing a class archive at exit takes 10-20 s
             process.wait(timeout=600 if os.environ.get(CLASS_ARCHIVE_DUMP_ENV) else 60)
         except subprocess.TimeoutExpired:
-            process.kill()  # a class archive it was writing is incomplete: the build checks a session maps it
+            process.kill()  # a class archive it was writing is incomplete: the build checks that a session maps it
             process.wait()
     SparkContext._gateway = None
     SparkContext._jvm = None

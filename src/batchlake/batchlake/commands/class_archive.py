@@ -25,19 +25,11 @@ FAILURE_LOG = "class-archive-build.log"  # beside the archives: the JVM's log of
 def build_class_archive(pipelines: Path, console: Console, *, force: bool = False) -> Path:
     """Build this installation's class archive from a small demo run, unless it is there; returns its path.
 
-    The JVM writes the archive at exit into a folder of this build, removed whatever happens. The archive is moved
-    into place once the run succeeded, then kept only if a new Spark session maps it: a JVM stopped while it wrote
-    leaves a file no JVM maps. Archives for an earlier Java or Spark are removed once the new one is in use.
+    The JVM writes the archive at exit into a folder of this build, removed when the build ends. The archive is moved
+    into place only after the run succeeded and a new Spark session mapped it there. Archives for an earlier Java or
+    Spark are removed once the new one is in place.
     """
-    from batchlake_transforms.spark import (
-        CLASS_ARCHIVE_DUMP_ENV,
-        CLASS_ARCHIVE_ENV,
-        JavaMissingError,
-        class_archive_path,
-        local_spark_session,
-        maps_class_archive,
-        stop_local_spark,
-    )
+    from batchlake_transforms.spark import CLASS_ARCHIVE_DUMP_ENV, JavaMissingError, class_archive_path
 
     try:
         target = class_archive_path()
@@ -48,7 +40,8 @@ def build_class_archive(pipelines: Path, console: Console, *, force: bool = Fals
         return target
     contracts = select_contracts(pipelines, None)
     target.parent.mkdir(parents=True, exist_ok=True)
-    earlier = [p for p in target.parent.glob("spark-classes-*.jsa") if p != target]
+    failure_log = target.parent / FAILURE_LOG
+    failure_log.unlink(missing_ok=True)
     console.print(f"building the class archive from a small demo run (about a minute) → {target}")
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as build:
         written = Path(build, target.name)
@@ -59,24 +52,32 @@ def build_class_archive(pipelines: Path, console: Console, *, force: bool = Fals
         if failed:
             raise UserError(f"the demo run the class archive is built from failed for {', '.join(failed)}")
         if not written.exists():
-            log = target.parent / FAILURE_LOG
             if Path(f"{written}.log").exists():
-                shutil.copyfile(f"{written}.log", log)
-            raise UserError(f"the JVM wrote no class archive (see {log}); local Spark runs without one")
+                shutil.copyfile(f"{written}.log", failure_log)
+            raise UserError(f"the JVM wrote no class archive (see {failure_log}); local Spark runs without one")
+        # A JVM stopped while it wrote the archive (stop_local_spark's time limit) leaves a file no JVM should map.
+        mapped = session_maps(written, Path(build, "check"))
+        if mapped is False:
+            raise UserError("a Spark session did not map the class archive just built; local Spark runs without one")
         os.replace(written, target)
-        with environ_set(CLASS_ARCHIVE_ENV, "on"):  # checked even where sessions are told to start without it
-            spark = local_spark_session(Path(build, "check"), app_name="class-archive-check", small_input=True)
-        try:
-            mapped = maps_class_archive(spark)
-        finally:
-            stop_local_spark(spark)
-    if not mapped:
-        target.unlink()
-        raise UserError("a Spark session did not map the class archive just built; local Spark runs without one")
-    for old in earlier:
-        old.unlink(missing_ok=True)
-    console.print(f"class archive built: {target} ({target.stat().st_size / 1e6:,.0f} MB)")
+    for earlier in target.parent.glob("spark-classes-*.jsa"):
+        if earlier != target:
+            earlier.unlink(missing_ok=True)
+    checked = "" if mapped else " (not checked: this system has no /proc)"
+    console.print(f"class archive built: {target} ({target.stat().st_size / 1e6:,.0f} MB){checked}")
     return target
+
+
+def session_maps(archive: Path, work_dir: Path) -> bool | None:
+    """Whether a new local Spark session maps `archive` (None: cannot be seen here)."""
+    from batchlake_transforms.spark import CLASS_ARCHIVE_ENV, local_spark_session, maps_class_archive, stop_local_spark
+
+    with environ_set(CLASS_ARCHIVE_ENV, str(archive)):
+        spark = local_spark_session(work_dir, app_name="class-archive-check", small_input=True)
+    try:
+        return maps_class_archive(spark, archive)
+    finally:
+        stop_local_spark(spark)
 
 
 def register(app: typer.Typer) -> None:
@@ -87,6 +88,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build the JVM class archive local Spark starts from (about 5 s less start-up; `make setup` runs it).
 
-        Sessions start without it when BATCHLAKE_SPARK_CLASS_ARCHIVE=off.
+        BATCHLAKE_SPARK_CLASS_ARCHIVE=off starts sessions without it; set to a file's path, with that archive.
         """
         build_class_archive(pipelines, make_console(stderr=True), force=force)
