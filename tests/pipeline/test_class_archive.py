@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ from batchlake_transforms.spark import (
     CLASS_ARCHIVE_ENV,
     class_archive_options,
     class_archive_path,
+    get_or_create,
     maps_class_archive,
 )
+from pyspark.errors import PySparkRuntimeError
 from rich.console import Console
 
 
@@ -111,10 +114,54 @@ def test_a_jvm_writes_the_archive_at_exit_and_a_new_session_maps_it_unless_trunc
     )  # fmt: skip
     last = json.loads(out.stdout.strip().splitlines()[-1])
     assert last == {"written": True, "mapped": True, "truncated mapped": False}
-    assert f"Spark's JVM did not start with {tmp_path / 'truncated.jsa'}; starting it without" in out.stderr
+    assert f"Spark's JVM did not start with {tmp_path / 'truncated.jsa'}, and started without it" in out.stderr
+    # The crashed JVM's report is in its session's folder, not in the working folder.
+    assert list((tmp_path / "check-truncated").glob("hs_err_pid*.log")) and not list(tmp_path.glob("hs_err*"))
     # The classes the JVM leaves out are listed in a log beside the archive, not on the job's output.
     assert "[cds]" not in out.stdout
     assert "Skipping" in Path(f"{archive}.log").read_text()
+
+
+class FakeBuilder:
+    """A session builder whose JVM starts (or not) by its options; records the options of each start."""
+
+    def __init__(self, starts_with_archive: bool, starts_without: bool = True):
+        self.starts_with_archive, self.starts_without = starts_with_archive, starts_without
+        self.options, self.started = "", []
+
+    def config(self, key, value):
+        self.options = value
+        return self
+
+    def getOrCreate(self):
+        self.started.append(self.options)
+        if not (self.starts_with_archive if "SharedArchiveFile" in self.options else self.starts_without):
+            raise PySparkRuntimeError(errorClass="JAVA_GATEWAY_EXITED", messageParameters={})
+        return "session"
+
+
+ARCHIVE_OPTIONS = ["-XX:SharedArchiveFile=/venv/share/batchlake/spark-classes-1.jsa"]
+
+
+def test_a_jvm_that_starts_with_the_archive_is_used_as_it_is(caplog):
+    builder = FakeBuilder(starts_with_archive=True)
+    assert get_or_create(builder, ["-Xmx1g"], ARCHIVE_OPTIONS) == "session"
+    assert builder.started == [f"-Xmx1g {ARCHIVE_OPTIONS[0]}"] and not caplog.records
+
+
+def test_a_jvm_that_does_not_start_with_the_archive_starts_without_it_and_says_so(caplog):
+    builder = FakeBuilder(starts_with_archive=False)
+    assert get_or_create(builder, ["-Xmx1g"], ARCHIVE_OPTIONS) == "session"
+    assert builder.started == [f"-Xmx1g {ARCHIVE_OPTIONS[0]}", "-Xmx1g"]
+    assert "did not start with /venv/share/batchlake/spark-classes-1.jsa" in caplog.text
+
+
+@pytest.mark.parametrize("archive_options", [ARCHIVE_OPTIONS, []], ids=["with-archive", "without"])
+def test_a_jvm_that_does_not_start_at_all_raises_its_first_error_and_blames_no_archive(caplog, archive_options):
+    builder = FakeBuilder(starts_with_archive=False, starts_without=False)
+    with pytest.raises(PySparkRuntimeError, match="JAVA_GATEWAY_EXITED"):
+        get_or_create(builder, ["-Xmx1g"], archive_options)
+    assert len(builder.started) == (2 if archive_options else 1) and not caplog.records
 
 
 def summary(dataset: str, published: bool) -> RunSummary:
@@ -161,6 +208,12 @@ def build(repo_root: Path, **options) -> Path:
 @pytest.mark.parametrize("outcome", [True, None], ids=["mapped", "no-proc"])
 def test_the_archive_is_checked_then_moved_into_place_and_earlier_ones_removed(target, repo_root, monkeypatch, outcome):
     (target.parent / command.FAILURE_LOG).write_text("an earlier build's")
+    killed_build = target.parent / ".build-killed"
+    killed_build.mkdir()
+    hours_ago = time.time() - 3 * 3600
+    os.utime(killed_build, (hours_ago, hours_ago))
+    running_build = target.parent / ".build-running"  # another build, now
+    running_build.mkdir()
     monkeypatch.setenv(CLASS_ARCHIVE_DUMP_ENV, "set before")
     seen = []
     monkeypatch.setattr(command, "run_demo", fake_demo())
@@ -171,7 +224,8 @@ def test_the_archive_is_checked_then_moved_into_place_and_earlier_ones_removed(t
     assert checked.name == target.name and checked.parent.parent == target.parent
     assert content == b"archive" and installed_then is False
     assert target.read_bytes() == b"archive"
-    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no build folder, log or earlier archive
+    # No folder of this build or of a killed one, no log, no earlier archive; another build's folder left alone.
+    assert sorted(p.name for p in target.parent.iterdir()) == [".build-running", target.name]
     assert os.environ[CLASS_ARCHIVE_DUMP_ENV] == "set before"
 
 

@@ -136,7 +136,7 @@ def maps_class_archive(spark: SparkSession, archive: Path) -> bool | None:
     """Whether the session's JVM mapped `archive` (its `/proc/<pid>/maps`); None where there is no `/proc`."""
     pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     maps = Path(f"/proc/{pid}/maps")
-    return str(archive) in maps.read_text() if maps.exists() else None
+    return str(archive.resolve()) in maps.read_text() if maps.exists() else None
 
 
 def is_small_input(records: int) -> bool:
@@ -160,30 +160,44 @@ def local_spark_session(
     input_size_options = QUICK_JIT_OPTIONS if small_input else [f"-Xms{memory}"]
     jvm_options = [f"-Dderby.system.home={work_dir}", *JVM_OPTIONS, *input_size_options]
     archive_options = class_archive_options()
+    if archive_options:  # should the archive crash the JVM: its report in the session's folder, no core dump
+        archive_options += [f"-XX:ErrorFile={work_dir}/hs_err_pid%p.log", "-XX:-CreateCoredumpOnCrash"]
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.local.dir", str(work_dir / "tmp"))
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", " ".join([*jvm_options, *archive_options]))
         .config("spark.driver.memory", memory)
     )
     for key, value in (LOCAL_CONF | REQUIRED_CONF).items():
         builder = builder.config(key, value)
-    try:
-        spark = builder.getOrCreate()
-    except PySparkRuntimeError:
-        if not archive_options:
-            raise
-        # A damaged archive (a truncated file makes HotSpot crash as it maps it) must not stop local runs.
-        logging.getLogger(__name__).warning(
-            "Spark's JVM did not start with %s; starting it without (rebuild: batchlake class-archive --force)",
-            archive_options[0].partition("=")[2],
-        )
-        spark = builder.config("spark.driver.extraJavaOptions", " ".join(jvm_options)).getOrCreate()
+    spark = get_or_create(builder, jvm_options, archive_options)
     spark.sparkContext.setLogLevel("ERROR")
     quiet_pyspark_error_log()
     add_jit_directives(spark)
+    return spark
+
+
+def get_or_create(builder: SparkSession.Builder, jvm_options: list[str], archive_options: list[str]) -> SparkSession:
+    """The session, its JVM started with `archive_options` (the class archive) if it can be, else without them.
+
+    A damaged archive must not stop local runs (a truncated file makes HotSpot crash as it maps it): a JVM that does
+    not start with it is started again without it, with a warning. If that fails too, the first error is raised.
+    """
+    builder.config("spark.driver.extraJavaOptions", " ".join([*jvm_options, *archive_options]))
+    try:
+        return builder.getOrCreate()
+    except PySparkRuntimeError as with_archive:
+        if not archive_options:
+            raise
+        try:
+            spark = builder.config("spark.driver.extraJavaOptions", " ".join(jvm_options)).getOrCreate()
+        except PySparkRuntimeError:
+            raise with_archive from None
+    logging.getLogger(__name__).warning(
+        "Spark's JVM did not start with %s, and started without it (rebuild: batchlake class-archive --force)",
+        archive_options[0].partition("=")[2],
+    )
     return spark
 
 

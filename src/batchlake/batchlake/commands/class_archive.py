@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,14 +22,15 @@ from batchlake.errors import UserError
 # run loads do not depend on its size; what a larger run loads besides is loaded as before, from the jars.
 BUILD_RUN_ORDERS, BUILD_RUN_CUSTOMERS = 2_000, 500
 FAILURE_LOG = "class-archive-build.log"  # beside the archives: the JVM's log of a build that wrote no archive
+ABANDONED_AFTER = timedelta(hours=2)  # a build folder this old is a killed build's (a build takes minutes)
 
 
 def build_class_archive(pipelines: Path, console: Console, *, force: bool = False) -> Path:
     """Build this installation's class archive from a small demo run, unless it is there; returns its path.
 
-    The JVM writes the archive at exit into a folder of this build, removed when the build ends. The archive is moved
-    into place only after the run succeeded and a new Spark session mapped it there. Archives for an earlier Java or
-    Spark are removed once the new one is in place.
+    The JVM writes the archive at exit into a folder of this build, removed when the build ends (a killed build's,
+    by a later build). The archive is moved into place only after the run succeeded and a new Spark session mapped it
+    there. Archives for an earlier Java or Spark are removed once the new one is in place.
     """
     from batchlake_transforms.spark import CLASS_ARCHIVE_DUMP_ENV, JavaMissingError, class_archive_path
 
@@ -42,6 +45,7 @@ def build_class_archive(pipelines: Path, console: Console, *, force: bool = Fals
     target.parent.mkdir(parents=True, exist_ok=True)
     failure_log = target.parent / FAILURE_LOG
     failure_log.unlink(missing_ok=True)
+    remove_abandoned_builds(target.parent)
     console.print(f"building the class archive from a small demo run (about a minute) → {target}")
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as build:
         written = Path(build, target.name)
@@ -66,6 +70,13 @@ def build_class_archive(pipelines: Path, console: Console, *, force: bool = Fals
     checked = "" if mapped else " (not checked: this system has no /proc)"
     console.print(f"class archive built: {target} ({target.stat().st_size / 1e6:,.0f} MB){checked}")
     return target
+
+
+def remove_abandoned_builds(folder: Path) -> None:
+    """Remove the folders of builds killed before they could (older than ABANDONED_AFTER: not a build running now)."""
+    for build in folder.glob(".build-*"):
+        if time.time() - build.stat().st_mtime > ABANDONED_AFTER.total_seconds():
+            shutil.rmtree(build, ignore_errors=True)
 
 
 def session_maps(archive: Path, work_dir: Path) -> bool | None:
