@@ -65,7 +65,14 @@ CASES = [
     # top level
     BadContract("dataset name mismatch", "file is named 'orders'", _set("dataset", "purchases")),
     BadContract("dataset name with capitals", "dataset", _set("dataset", "Orders")),
-    BadContract("unknown top-level key", "scheduel", _set("scheduel", "daily")),
+    BadContract(
+        "unknown top-level key", "field 'scheduel': unknown field; did you mean 'schedule'?", _set("scheduel", "daily")
+    ),
+    BadContract(
+        "misspelt source field",
+        "field 'source.record_path': unknown field; did you mean 'records_path'?",
+        _set("source.record_path", "data"),
+    ),
     BadContract("no source", "source", _drop("source")),
     BadContract("no schema", "schema", _drop("schema")),
     # source
@@ -93,6 +100,7 @@ CASES = [
     # quality
     BadContract("unknown expectation", "quality.0.expect", _set("quality.0", {"expect": "looks_fine"})),
     BadContract("in_set without values", "needs values", _set("quality.4", {"expect": "in_set", "column": "status"})),
+    BadContract("between without bounds", "needs min or max", _set("quality.4", {"expect": "between", "column": "x"})),
     BadContract(
         "unknown severity",
         "severity",
@@ -109,8 +117,13 @@ CASES = [
 # Mistakes the contract model cannot see on its own (the paginator registry lives in the ingest package): refused by
 # `batchlake run` before any request, with one line.
 RUN_CASES = [
-    BadContract("unknown paginator", "telepathy", _set("source.paginator.type", "telepathy")),
-]
+    BadContract(
+        "unknown paginator", "field 'source.paginator': unknown paginator type 'telepathy'",
+        _set("source.paginator.type", "telepathy"),
+    ),
+    BadContract("misspelt paginator option", "field 'source.paginator'", _set("source.paginator.page_parm", "p")),
+    BadContract("unknown transform job", "field 'transform.job': unknown job 'cleen'", _set("transform.job", "cleen")),
+]  # fmt: skip
 
 
 def write_case(folder: Path, repo_root: Path, case: BadContract) -> Path:
@@ -143,13 +156,15 @@ def test_contract_mistake_is_one_clear_line(case, repo_root, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["unclosed bracket", "unknown column type", "in_set without values", "unknown paginator"]
+    "name",
+    ["unclosed bracket", "unknown column type", "in_set without values", *(c.name for c in RUN_CASES)],
 )
 def test_cli_prints_one_error_line_for_a_contract_mistake(name, repo_root, tmp_path):
     case = next(c for c in CASES + RUN_CASES if c.name == name)
     pipelines = tmp_path / "pipelines"
     pipelines.mkdir()
     write_case(pipelines, repo_root, case)
+    (pipelines / "customers.yaml").write_text((repo_root / "pipelines" / "customers.yaml").read_text())  # referenced
     proc = subprocess.run(
         [BATCHLAKE, "run", "orders", "--lake", str(tmp_path / "lake"), "--pipelines", str(pipelines)],
         cwd=tmp_path, env=os.environ.copy(), capture_output=True, text=True, timeout=120,
@@ -158,3 +173,5 @@ def test_cli_prints_one_error_line_for_a_contract_mistake(name, repo_root, tmp_p
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("batchlake: error:")]
     assert len(errors) == 1 and case.fragment in errors[0], proc.stderr
+    assert str(pipelines / "orders.yaml") in errors[0]
+    assert not (tmp_path / "lake" / "raw").exists()  # refused before any request

@@ -50,7 +50,11 @@ def orders(repo_root):
         ),
         (lambda d: d["quality"].append({"expect": "in_set", "column": "status"}), "quality.8", "needs values"),
         (lambda d: d["quality"].append({"expect": "not_null", "column": "x", "severity": "fatal"}), "quality.8", ""),
-        (lambda d: d.update(unexpected_key=1), "unexpected_key", "Extra inputs are not permitted"),
+        (
+            lambda d: d.update(unexpected_key=1),
+            "unexpected_key",
+            "unknown field; known fields: dataset, description, owner, quality, schedule",
+        ),
         # Names that reach Spark only after the ingest: raw field names where columns are meant, unknown columns.
         (lambda d: d["source"].update(primary_key=["orderId"]), "transform", "dedupe key orderId is not a column"),
         (
@@ -99,3 +103,24 @@ def test_env_expansion(monkeypatch):
     assert expand_env("${MISSING_VAR:-http://localhost}") == "http://localhost"
     with pytest.raises(ContractError, match="MISSING_VAR is not set"):
         expand_env("${MISSING_VAR}")
+
+
+@pytest.mark.parametrize(
+    "reference, message",
+    [
+        (
+            {"dataset": "clients"},
+            "orders.yaml: field 'quality.7.dataset': no dataset clients in this folder (datasets: customers, orders)",
+        ),
+        ({"dataset_column": "custid"}, "orders.yaml: field 'quality.7.dataset_column': customers has no column custid"),
+    ],
+)
+def test_a_reference_names_a_dataset_and_column_of_the_folder(tmp_path, repo_root, orders, reference, message):
+    """Checked when the folder is loaded, before any run: not a Spark error after the ingest, nor a failed check."""
+    assert orders["quality"][7]["expect"] == "references"
+    orders["quality"][7].update(reference)
+    write(tmp_path, "orders", orders)
+    write(tmp_path, "customers", (repo_root / "pipelines" / "customers.yaml").read_text())
+    with pytest.raises(ContractError) as raised:
+        load_contracts(tmp_path)
+    assert message in str(raised.value)

@@ -67,6 +67,8 @@ def test_unreachable_api(project):
     proc = run_cli("run", "customers", "--lake", str(project / "lake"), cwd=project, env={"SHOP_API_URL": url})
     assert_one_line_error(proc, "customers", "127.0.0.1")
     assert not list((project / "lake" / "raw").rglob("_manifest.json"))
+    retries = [line for line in proc.stderr.splitlines() if line.startswith("WARNING retrying")]
+    assert retries and all("reason=" in line and "attempt=" in line and "wait_s=" in line for line in retries)
 
 
 def test_lake_root_not_writable(project):
@@ -80,6 +82,11 @@ def test_java_missing(project):
     env = {"PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""}
     proc = run_cli("run", "orders", "--lake", str(project / "lake"), cwd=project, env=env)
     assert_one_line_error(proc, "Java", "openjdk-17")
+
+
+def test_java_home_without_java(project):
+    proc = run_cli("run", "orders", "--lake", str(project / "lake"), cwd=project, env={"JAVA_HOME": str(project)})
+    assert_one_line_error(proc, f"JAVA_HOME={project} has no bin/java", "unset it")
 
 
 @pytest.mark.spark

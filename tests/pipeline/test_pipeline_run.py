@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from batchlake.demo_api.server import DemoApiServer
 from batchlake.environment import local_environment
+from batchlake.errors import UserError
 from batchlake.query import DuckDBQueryEngine
 from batchlake.runner import PipelineRunner
-from batchlake_core.contract import load_contracts
+from batchlake_core.contract import load_contracts, parse_contract
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -72,3 +74,36 @@ def test_first_rerun_and_incremental_runs(spark, api, repo_root, tmp_path, monke
     # Only partitions of the recent days were touched.
     assert len(third.partitions_published) <= 15 + 1
     assert len(first["orders"].rows_per_partition) > 100
+
+
+def test_a_moved_lake_runs_on_and_a_changed_partition_key_is_refused(spark, api, repo_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOP_API_URL", api.url)
+    orders = load_contracts(repo_root / "pipelines")["orders"]
+    first = local_environment(tmp_path / "lake")
+    assert PipelineRunner(first, repo_root).run([orders])[0].status == "published"
+    total = count(first, "SELECT count(*) FROM orders")
+
+    # The lake folder moves: the table is read from its new place, and a run there merges into it.
+    (tmp_path / "lake").rename(tmp_path / "moved")
+    env = local_environment(tmp_path / "moved")
+    assert count(env, "SELECT count(*) FROM orders") == total
+    requests.post(f"{api.url}/_admin/mutate", json={"changed_fraction": 0.1}, timeout=10)
+    runner = PipelineRunner(env, repo_root)
+    second = runner.run([orders])[0]
+    assert second.status == "published" and second.records_processed == round(0.1 * total)
+    assert count(env, "SELECT count(*) FROM orders") == count(env, "SELECT count(DISTINCT order_id) FROM orders")
+    assert count(env, "SELECT count(*) FROM orders") == total
+    assert not (tmp_path / "lake").exists()
+
+    # A new partition key for a published table: refused before anything is staged, the table as it was.
+    doc = yaml.safe_load((repo_root / "pipelines" / "orders.yaml").read_text())
+    month = "date_format(created_at, 'yyyy-MM')"
+    doc["schema"]["partition_keys"] = [{"name": "order_month", "type": "string", "expression": month}]
+    rekeyed = parse_contract(doc, "orders.yaml")
+    partitions = env.catalog.get_partitions(env.database, "orders")
+    requests.post(f"{api.url}/_admin/mutate", json={"changed_fraction": 0.1}, timeout=10)
+    with pytest.raises(UserError, match=r"partitions by order_month \(string\), the published table by order_date"):
+        runner.run([rekeyed])
+    assert env.catalog.get_partitions(env.database, "orders") == partitions
+    assert count(env, "SELECT count(*) FROM orders") == total
+    assert not list((tmp_path / "moved" / "staging").rglob("*.parquet"))

@@ -7,12 +7,14 @@ Spark local[*], DuckDB for SQL. An AWS workspace: buckets, Glue database and Ath
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from batchlake_core.catalog import Catalog, GlueCatalog, LocalCatalog
+from batchlake_core.catalog.local import rebased
 from batchlake_core.layout import Lake
 from batchlake_core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
@@ -59,7 +61,23 @@ def local_environment(lake_root: str | Path | None = None) -> Environment:
     (root / "catalog").mkdir(exist_ok=True)
     catalog = LocalCatalog(root / "catalog" / "glue_catalog.sqlite")
     catalog.ensure_database(LOCAL_DATABASE)
+    follow_moved_lake(root, catalog)
     return Environment(LOCAL, Lake.local(root), LocalObjectStore(), catalog, LOCAL_DATABASE, lake_root=root)
+
+
+def follow_moved_lake(root: Path, catalog: LocalCatalog) -> None:
+    """A local lake keeps working after its folder is moved or copied: the catalog's locations, and the paths that an
+    unfinished ingest or publish recorded in the lake's state, follow it to `root` (run history and reports keep the
+    paths they were written with). The state files are rewritten first: until the catalog records the new root, the
+    next start does it again."""
+    recorded = catalog.recorded_root()
+    if recorded is not None and recorded != str(root):
+        store = LocalObjectStore()
+        for path in sorted((root / "state").glob("*/*.json")):  # not state/<dataset>/runs/: the run history
+            data = json.loads(path.read_bytes())
+            if (moved := rebased(data, recorded, str(root))) != data:
+                store.put_bytes(str(path), json.dumps(moved, indent=1).encode(), "application/json")
+    catalog.relocate(str(root))
 
 
 def aws_environment(workspace: str) -> Environment:

@@ -143,7 +143,8 @@ class PipelineRunner:
             except (UserError, ContractError) as e:  # ContractError: an expression Spark cannot use, found at transform
                 summary.status, summary.reason = "failed", str(e)
                 self._write_report(summary)
-                raise UserError(f"{contract.dataset}: {e}") from None
+                prefix = f"{contract.dataset}: "  # some errors name their dataset already
+                raise UserError(str(e) if str(e).startswith(prefix) else prefix + str(e)) from None
             self._write_report(summary)
             return summary
 

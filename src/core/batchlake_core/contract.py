@@ -6,8 +6,10 @@ no anchors that Terraform cannot read, no Python-only tags.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -265,6 +267,8 @@ class Expectation(_Model):
         missing = [f for f in need.get(self.expect, ()) if getattr(self, f) in (None, [])]
         if self.expect == "unique" and not (self.column or self.columns):
             missing.append("column")
+        if self.expect in ("between", "row_count_between") and self.min is None and self.max is None:
+            missing.append("min or max")
         if missing:
             raise ValueError(f"expectation {self.expect} needs {', '.join(missing)}")
         return self
@@ -356,8 +360,37 @@ class DatasetContract(_Model):
         return [p.name for p in self.schema_.partition_keys]
 
 
-def _error_location(err: dict[str, Any]) -> str:
-    return ".".join(str(p) for p in err["loc"])
+def _error_message(err: dict[str, Any]) -> str:
+    """One pydantic error as `field 'a.b': problem`, with a suggestion for a misspelt field name."""
+    location = ".".join(str(p) for p in err["loc"])
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        known = _known_fields(err["loc"][:-1])
+        close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(known)}"
+        message = f"unknown field; {hint}" if known else message
+    return f"field '{location}': {message}" if location else message
+
+
+def _known_fields(parent: tuple[Any, ...]) -> list[str]:
+    """The field names the contract's model accepts at `parent` (a location in the YAML), [] where it cannot tell."""
+    model: Any = DatasetContract
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        types = _types_in(field.annotation) if field else []
+        models = [t for t in types if isinstance(t, type) and issubclass(t, BaseModel)]
+        if len(models) != 1:
+            return []
+        model = models[0]
+    return sorted(f.alias or n for n, f in model.model_fields.items())
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    """The classes inside a type annotation (`list[Expectation] | None` -> [list, Expectation, NoneType])."""
+    args = typing.get_args(annotation)
+    return [annotation] if not args else [t for a in args for t in _types_in(a)]
 
 
 def load_contract(path: str | Path) -> DatasetContract:
@@ -382,9 +415,8 @@ def parse_contract(data: Any, origin: str = "<contract>") -> DatasetContract:
     try:
         contract = DatasetContract.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0]
         extra = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-        raise ContractError(f"{origin}: field '{_error_location(first)}': {first['msg']}{extra}") from None
+        raise ContractError(f"{origin}: {_error_message(e.errors()[0])}{extra}") from None
     stem = Path(origin).stem
     if origin.endswith((".yaml", ".yml")) and stem != contract.dataset:
         raise ContractError(f"{origin}: field 'dataset': is {contract.dataset!r} but the file is named {stem!r}")
@@ -397,7 +429,29 @@ def load_contracts(pipelines_dir: str | Path) -> dict[str, DatasetContract]:
     if not pipelines_dir.is_dir():
         raise ContractError(f"{pipelines_dir}: no pipelines folder (expected pipelines/<dataset>.yaml files)")
     contracts = {}
+    paths = {}
     for path in sorted(pipelines_dir.glob("*.yaml")):
         c = load_contract(path)
-        contracts[c.dataset] = c
+        contracts[c.dataset], paths[c.dataset] = c, path
+    for dataset, contract in contracts.items():
+        if problem := _reference_problem(contract, contracts):
+            raise ContractError(f"{paths[dataset]}: {problem}")
     return contracts
+
+
+def _reference_problem(contract: DatasetContract, contracts: dict[str, DatasetContract]) -> str | None:
+    """Why a `references` expectation of `contract` cannot be checked against the other contracts, or None."""
+    for position, e in enumerate(contract.quality):
+        if e.expect != "references" or e.dataset is None:
+            continue
+        other = contracts.get(e.dataset)
+        if other is None:
+            known = ", ".join(sorted(contracts))
+            return f"field 'quality.{position}.dataset': no dataset {e.dataset} in this folder (datasets: {known})"
+        names = other.column_names + other.partition_key_names
+        if e.dataset_column not in names:
+            return (
+                f"field 'quality.{position}.dataset_column': {e.dataset} has no column {e.dataset_column} "
+                f"(columns: {', '.join(names)})"
+            )
+    return None

@@ -82,6 +82,24 @@ def reference_frames(
     return references
 
 
+def refuse_changed_partition_keys(contract: DatasetContract, tables: ProcessedCatalog) -> None:
+    """A published table keeps the partition keys it was first published with. New keys would put this run's rows in
+    new partitions beside the old ones: the same record twice, and partitions of two layouts in one table."""
+    published = tables.partition_keys(contract.dataset)
+    wanted = [(p.name, p.type) for p in contract.schema.partition_keys]
+    if published is None or [(n.lower(), t.lower()) for n, t in wanted] == published:
+        return
+
+    def describe(keys: list[tuple[str, str]]) -> str:
+        return ", ".join(f"{n} ({t})" for n, t in keys) or "nothing (unpartitioned)"
+
+    raise UserError(
+        f"{contract.dataset}: the contract partitions by {describe(wanted)}, the published table by "
+        f"{describe(published)}; a published table cannot be re-partitioned in place: restore schema.partition_keys, "
+        "or publish the new layout as a new dataset (a new contract file and name)"
+    )
+
+
 def transform_validate_publish(
     get_spark: Callable[[int], SparkSession],
     contract: DatasetContract,
@@ -109,6 +127,7 @@ def transform_validate_publish(
         return
 
     verify_raw_files(store, pending)
+    refuse_changed_partition_keys(contract, tables)
     published = tables.published_folders(dataset)
     if any(folder.rsplit("/", 1)[-1] == summary.run_id for folder in published.values()):
         # its version folders would be the ones readers use now: the publish would write into them

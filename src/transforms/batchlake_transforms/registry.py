@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from batchlake_core.contract import DatasetContract
+from batchlake_core.contract import ContractError, DatasetContract
 from pyspark.sql import DataFrame
 
 from batchlake_transforms.clean import clean
@@ -36,4 +36,7 @@ def get_job(name: str) -> TransformJob:
     try:
         return _JOBS[name]
     except KeyError:
-        raise ValueError(f"unknown transform job {name!r}; registered: {', '.join(sorted(_JOBS))}") from None
+        raise ContractError(
+            f"unknown job {name!r} (registered: {', '.join(sorted(_JOBS))}): fix the name, or register the "
+            "function with @register_job in batchlake_transforms.registry"
+        ) from None

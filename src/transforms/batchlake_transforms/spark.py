@@ -82,7 +82,12 @@ class JavaMissingError(RuntimeError):
 def require_java() -> Path:
     """The `java` Spark starts: `$JAVA_HOME/bin/java`, else the one on PATH; `JavaMissingError` if neither."""
     java_home = os.environ.get("JAVA_HOME")
-    if java_home and Path(java_home, "bin", "java").exists():
+    if java_home:  # PySpark starts $JAVA_HOME/bin/java whenever JAVA_HOME is set
+        if not Path(java_home, "bin", "java").exists():
+            raise JavaMissingError(
+                f"JAVA_HOME={java_home} has no bin/java: point JAVA_HOME at a Java 17 installation, or unset it to use "
+                "the java on PATH"
+            )
         return Path(java_home, "bin", "java")
     found = shutil.which("java")
     if found is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from batchlake_core.contract import DatasetContract, load_contracts
+from batchlake_core.contract import ContractError, DatasetContract, load_contracts
 from rich.table import Table
 
 from batchlake.console import make_console
@@ -39,12 +40,33 @@ def select_contracts(pipelines: Path, datasets: list[str] | None) -> list[Datase
     return [contracts[d] for d in datasets]
 
 
+def check_runnable(contracts: list[DatasetContract], pipelines: Path) -> None:
+    """What the contract model cannot check alone, checked before any request: the paginator (its registry is in the
+    ingest package) and the transform job (in the transforms package). One line naming the file and field."""
+    from batchlake_ingest.paginators import create_paginator
+    from batchlake_transforms.registry import get_job
+
+    for contract in contracts:
+        where = pipelines / f"{contract.dataset}.yaml"
+        try:
+            create_paginator(contract.source.paginator.model_dump())
+        except UserError as e:
+            raise UserError(f"{where}: field 'source.paginator': {e}") from None
+        try:
+            get_job(contract.transform.job)
+        except ContractError as e:
+            raise UserError(f"{where}: field 'transform.job': {e}") from None
+
+
 def run_pipelines(
     env: Environment, contracts: list[DatasetContract], repo_root: Path, console: Console | None = None
 ) -> list[RunSummary]:
+    from batchlake_ingest.logs import configure_logging
     from batchlake_transforms.spark import JavaMissingError, require_java
 
     from batchlake.runner import PipelineRunner
+
+    configure_logging(json_lines=False, level=logging.WARNING)  # the ingest's retries and recoveries, with details
 
     if not env.is_local:
         raise UserError(
@@ -87,7 +109,9 @@ def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
         for q in s.queries:
             if q.get("output_location"):
                 console.print(f"{' ' * len(s.dataset)} query:   {q['file']} → {q['output_location']}")
-    console.print(f"Query it yourself: batchlake query --sql 'SELECT count(*) FROM orders' --lake {env.lake_root}")
+    if queryable := [s.dataset for s in summaries if s.processed_table_rows]:
+        example = f"SELECT count(*) FROM {queryable[-1]}"
+        console.print(f"Query it yourself: batchlake query --sql '{example}' --lake {env.lake_root}")
 
 
 def run_demo(
@@ -127,6 +151,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run datasets end to end: ingest, crawl, transform, validate, publish, query, report."""
         contracts = select_contracts(pipelines, datasets)
+        check_runnable(contracts, pipelines)
         environment = resolve_environment(env, lake)
         summaries = run_pipelines(environment, contracts, Path.cwd())
         print_outcome(environment, summaries)
@@ -143,6 +168,7 @@ def register(app: typer.Typer) -> None:
         """Start the bundled demo API on 127.0.0.1, run every dataset against it, stop the API."""
         environment = resolve_environment(LOCAL, lake)
         contracts = select_contracts(pipelines, None)
+        check_runnable(contracts, pipelines)
         summaries = run_demo(environment, contracts, orders, customers, make_console(stderr=True))
         print_outcome(environment, summaries)
         if any(not s.published for s in summaries):

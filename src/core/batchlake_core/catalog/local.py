@@ -31,7 +31,21 @@ CREATE TABLE IF NOT EXISTS tables (
 CREATE TABLE IF NOT EXISTS partitions (
     database TEXT NOT NULL, table_name TEXT NOT NULL, partition_values TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (database, table_name, partition_values));
+CREATE TABLE IF NOT EXISTS lake (root TEXT NOT NULL);
 """
+
+
+def rebased(value: Any, old_root: str, new_root: str) -> Any:
+    """`value` (JSON data) with every path under `old_root` (a folder, no trailing slash) moved under `new_root`."""
+    if isinstance(value, dict):
+        return {k: rebased(v, old_root, new_root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rebased(v, old_root, new_root) for v in value]
+    if isinstance(value, str):
+        for prefix in ("", "file://"):
+            if value == prefix + old_root or value.startswith(prefix + old_root + "/"):
+                return prefix + new_root + value[len(prefix + old_root) :]
+    return value
 
 
 class LocalCatalog(Catalog):
@@ -53,6 +67,29 @@ class LocalCatalog(Catalog):
                 yield con
         finally:
             con.close()
+
+    # the lake folder the locations are in
+    def recorded_root(self) -> str | None:
+        """The lake root recorded by `relocate` (None before the first call)."""
+        with self._connect() as con:
+            row = con.execute("SELECT root FROM lake").fetchone()
+        return row[0] if row else None
+
+    def relocate(self, root: str) -> None:
+        """Record that this catalog's locations are under the lake root `root`. When another root was recorded (the
+        lake folder was moved or copied), every table and partition location under it moves under `root`, in the
+        same transaction."""
+        root = root.rstrip("/")
+        with self._connect() as con:
+            row = con.execute("SELECT root FROM lake").fetchone()
+            if row is None:
+                con.execute("INSERT INTO lake (root) VALUES (?)", (root,))
+            elif row[0] != root:
+                for table in ("tables", "partitions"):
+                    for rowid, body in con.execute(f"SELECT rowid, body FROM {table}").fetchall():
+                        moved = json.dumps(rebased(json.loads(body), row[0], root))
+                        con.execute(f"UPDATE {table} SET body = ? WHERE rowid = ?", (moved, rowid))
+                con.execute("UPDATE lake SET root = ?", (root,))
 
     # databases
     def ensure_database(self, name: str, description: str = "") -> None:

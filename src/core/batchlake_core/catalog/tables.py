@@ -206,6 +206,14 @@ class ProcessedCatalog:
             inputs = [processed_partition_input(contract, root, values, folder) for values, folder in folders]
             self.catalog.add_partitions(self.database, processed_table_name(contract.dataset), inputs)
 
+    def partition_keys(self, dataset: str) -> list[tuple[str, str]] | None:
+        """The published table's partition keys as (name, type), lower-cased as Glue stores them; None when the
+        dataset was never published."""
+        table = self.catalog.get_table(self.database, processed_table_name(dataset))
+        if table is None:
+            return None
+        return [(k["Name"].lower(), k["Type"].lower()) for k in table.get("PartitionKeys", [])]
+
     def published_folders(self, dataset: str) -> dict[str, str]:
         """Partition path (`order_date=2025-06-01`, "" for an unpartitioned table) -> the folder of its published
         version; empty when the dataset was never published."""
