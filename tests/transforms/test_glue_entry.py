@@ -68,3 +68,17 @@ def test_entry_fails_the_job_run_when_the_gate_rejects(spark, glue, repo_root, t
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_table(DatabaseName="batchlake_dev", Name="orders")
     assert not (tmp_path / "processed").exists()
+
+
+def test_entry_refuses_new_partition_keys_with_a_report(spark, glue, repo_root, tmp_path, raw_run):
+    """A contract whose partition keys differ from the published table's: the job fails with one line, and its run's
+    report says why (docs/decisions/0006-partition-keys-fixed-once-published.md)."""
+    raw_run(tmp_path, "orders", "20251130T000000Z-aaaaaa", [order(1), order(2)])
+    table = {"Name": "orders", "PartitionKeys": [{"Name": "order_month", "Type": "string"}]}
+    glue.create_table(DatabaseName="batchlake_dev", TableInput=table)
+    with pytest.raises(SystemExit, match=r"partitions by order_date \(date\), the published table by order_month"):
+        glue_entry.main(args(repo_root, tmp_path), glue_client=glue)
+    summary = json.loads((tmp_path / "reports/orders/20251201T000000Z-glue01/summary.json").read_text())
+    assert summary["status"] == "failed" and "cannot be re-partitioned in place" in summary["reason"]
+    assert not (tmp_path / "processed").exists() and not (tmp_path / "staging").exists()
+    assert glue.get_partitions(DatabaseName="batchlake_dev", TableName="orders")["Partitions"] == []

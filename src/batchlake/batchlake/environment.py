@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from batchlake_core.catalog import Catalog, GlueCatalog, LocalCatalog
-from batchlake_core.catalog.local import rebased
-from batchlake_core.layout import Lake
+from batchlake_core.layout import Lake, rebased
 from batchlake_core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 from batchlake.errors import UserError
@@ -68,16 +67,20 @@ def local_environment(lake_root: str | Path | None = None) -> Environment:
 def follow_moved_lake(root: Path, catalog: LocalCatalog) -> None:
     """A local lake keeps working after its folder is moved or copied: the catalog's locations, and the paths that an
     unfinished ingest or publish recorded in the lake's state, follow it to `root` (run history and reports keep the
-    paths they were written with). The state files are rewritten first: until the catalog records the new root, the
-    next start does it again."""
-    recorded = catalog.recorded_root()
-    if recorded is not None and recorded != str(root):
-        store = LocalObjectStore()
+    paths they were written with). Done under the catalog's write lock, the state files first
+    (docs/decisions/0310-local-lake-follows-its-folder.md)."""
+    store = LocalObjectStore()
+
+    def move_state(old_root: str) -> None:
         for path in sorted((root / "state").glob("*/*.json")):  # not state/<dataset>/runs/: the run history
-            data = json.loads(path.read_bytes())
-            if (moved := rebased(data, recorded, str(root))) != data:
+            try:
+                data = json.loads(path.read_bytes())
+            except ValueError as e:
+                raise UserError(f"{path} is not JSON ({e}): restore it, or delete it if no run is unfinished") from None
+            if (moved := rebased(data, old_root, str(root))) != data:
                 store.put_bytes(str(path), json.dumps(moved, indent=1).encode(), "application/json")
-    catalog.relocate(str(root))
+
+    catalog.relocate(str(root), before_move=move_state)
 
 
 def aws_environment(workspace: str) -> Environment:

@@ -23,7 +23,7 @@ from batchlake_core.contract import ContractError, DatasetContract
 from batchlake_core.layout import new_run_id
 from batchlake_core.versions import package_versions
 from batchlake_ingest.pipeline import ingest_dataset
-from batchlake_transforms.pipeline import transform_validate_publish, write_run_report
+from batchlake_transforms.pipeline import refuse_changed_partition_keys, transform_validate_publish, write_run_report
 from batchlake_transforms.publish import discard_leftovers_of_killed_runs, resume_publish
 from batchlake_transforms.report import RunSummary
 from rich.console import Console
@@ -161,6 +161,7 @@ class PipelineRunner:
         env, dataset = self.env, contract.dataset
 
         tables = ProcessedCatalog(env.catalog, env.database)
+        refuse_changed_partition_keys(contract, tables)  # before the ingest moves the cursor (the transform checks too)
         recovered = resume_publish(contract, env.lake, env.store, tables)
         if recovered:
             self.console.print(f"[yellow]{dataset}: finished the publish of run {recovered.run_id} interrupted earlier")

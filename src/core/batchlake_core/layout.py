@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ZONES = ("raw", "processed", "staging", "quarantine", "reports", "athena-results", "artifacts", "state")
 MANIFEST_NAME = "_manifest.json"
@@ -94,3 +95,17 @@ def raw_table_name(dataset: str) -> str:
 def processed_table_name(dataset: str) -> str:
     """Catalog table analysts query."""
     return dataset
+
+
+def rebased(value: Any, old_root: str, new_root: str) -> Any:
+    """`value` (JSON data) with every local path under `old_root` (a folder, no trailing slash) moved under
+    `new_root`: a lake folder that moved (docs/decisions/0310-local-lake-follows-its-folder.md)."""
+    if isinstance(value, dict):
+        return {k: rebased(v, old_root, new_root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rebased(v, old_root, new_root) for v in value]
+    if isinstance(value, str):
+        for prefix in ("", "file://"):
+            if value == prefix + old_root or value.startswith(prefix + old_root + "/"):
+                return prefix + new_root + value[len(prefix + old_root) :]
+    return value

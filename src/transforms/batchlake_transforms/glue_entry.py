@@ -18,6 +18,7 @@ import yaml
 from batchlake_core.catalog import GlueCatalog
 from batchlake_core.catalog.tables import ProcessedCatalog
 from batchlake_core.contract import parse_contract
+from batchlake_core.errors import UserError
 from batchlake_core.layout import Lake, new_run_id
 from batchlake_core.storage import LocalObjectStore, S3ObjectStore, store_for
 from batchlake_core.versions import package_versions
@@ -92,7 +93,10 @@ def main(argv: list[str] | None = None, glue_client=None) -> int:
     )
     resume_publish(contract, lake, store, tables)
     discard_leftovers_of_killed_runs(lake, store, dataset)
-    transform_validate_publish(lambda _records: spark, contract, lake, store, summary, tables, log=print)
+    try:
+        transform_validate_publish(lambda _records: spark, contract, lake, store, summary, tables, log=print)
+    except UserError as e:  # the job fails below with this one line, and the run's report says why
+        summary.status, summary.published, summary.reason = "failed", False, str(e)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"report: {write_run_report(summary, lake, store)}")
     if not summary.published:

@@ -109,7 +109,7 @@ def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
         for q in s.queries:
             if q.get("output_location"):
                 console.print(f"{' ' * len(s.dataset)} query:   {q['file']} → {q['output_location']}")
-    if queryable := [s.dataset for s in summaries if s.processed_table_rows]:
+    if queryable := [s.dataset for s in summaries if s.processed_table_rows is not None]:
         example = f"SELECT count(*) FROM {queryable[-1]}"
         console.print(f"Query it yourself: batchlake query --sql '{example}' --lake {env.lake_root}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from batchlake_core.catalog.base import (
     normalize_table,
     validate_input,
 )
+from batchlake_core.layout import rebased
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS databases (name TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -31,21 +32,8 @@ CREATE TABLE IF NOT EXISTS tables (
 CREATE TABLE IF NOT EXISTS partitions (
     database TEXT NOT NULL, table_name TEXT NOT NULL, partition_values TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (database, table_name, partition_values));
-CREATE TABLE IF NOT EXISTS lake (root TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lake (id INTEGER PRIMARY KEY CHECK (id = 1), root TEXT NOT NULL);
 """
-
-
-def rebased(value: Any, old_root: str, new_root: str) -> Any:
-    """`value` (JSON data) with every path under `old_root` (a folder, no trailing slash) moved under `new_root`."""
-    if isinstance(value, dict):
-        return {k: rebased(v, old_root, new_root) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rebased(v, old_root, new_root) for v in value]
-    if isinstance(value, str):
-        for prefix in ("", "file://"):
-            if value == prefix + old_root or value.startswith(prefix + old_root + "/"):
-                return prefix + new_root + value[len(prefix + old_root) :]
-    return value
 
 
 class LocalCatalog(Catalog):
@@ -75,21 +63,24 @@ class LocalCatalog(Catalog):
             row = con.execute("SELECT root FROM lake").fetchone()
         return row[0] if row else None
 
-    def relocate(self, root: str) -> None:
-        """Record that this catalog's locations are under the lake root `root`. When another root was recorded (the
-        lake folder was moved or copied), every table and partition location under it moves under `root`, in the
-        same transaction."""
+    def relocate(self, root: str, before_move: Callable[[str], None] = lambda old_root: None) -> None:
+        """Record that this catalog's locations are under the lake root `root`. When they were under another root (the
+        lake folder was moved or copied), `before_move(old_root)` runs, then every table and partition location under
+        the old root moves under `root`: all while holding the catalog's write lock, so that a second process opening
+        the lake waits and then finds it moved. The first call on a catalog written before roots were recorded takes
+        the old root from its tables' locations."""
         root = root.rstrip("/")
         with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
             row = con.execute("SELECT root FROM lake").fetchone()
-            if row is None:
-                con.execute("INSERT INTO lake (root) VALUES (?)", (root,))
-            elif row[0] != root:
+            old_root = row[0] if row else _root_of_locations(con)
+            if old_root not in (None, root):
+                before_move(old_root)
                 for table in ("tables", "partitions"):
                     for rowid, body in con.execute(f"SELECT rowid, body FROM {table}").fetchall():
-                        moved = json.dumps(rebased(json.loads(body), row[0], root))
+                        moved = json.dumps(rebased(json.loads(body), old_root, root))
                         con.execute(f"UPDATE {table} SET body = ? WHERE rowid = ?", (moved, rowid))
-                con.execute("UPDATE lake SET root = ?", (root,))
+            con.execute("INSERT OR REPLACE INTO lake (id, root) VALUES (1, ?)", (root,))
 
     # databases
     def ensure_database(self, name: str, description: str = "") -> None:
@@ -182,3 +173,13 @@ class LocalCatalog(Catalog):
                 "DELETE FROM partitions WHERE database = ? AND table_name = ? AND partition_values = ?",
                 [(database.lower(), table.lower(), json.dumps(list(v))) for v in values_list],
             )
+
+
+def _root_of_locations(con: sqlite3.Connection) -> str | None:
+    """The lake root of a processed or raw table's location (`<root>/processed/<dataset>/…`), None if no table."""
+    for (body,) in con.execute("SELECT body FROM tables ORDER BY name"):
+        location = json.loads(body).get("StorageDescriptor", {}).get("Location", "")
+        for zone in ("/processed/", "/raw/"):
+            if zone in location:
+                return location[: location.rfind(zone)].removeprefix("file://")
+    return None
