@@ -87,6 +87,8 @@ def test_missing_referenced_dataset_counts_every_value_as_missing(spark, things)
     result = validate(things, contract, {})
     (missing,) = result.outcomes
     assert (missing.success, missing.unexpected_count) == (False, 201)
+    not_published = "owners is not published in this lake: every value counts as missing"
+    assert missing.description == f"owner_id exists in owners.id ({not_published})"
     assert result.publishable  # warn only
 
 

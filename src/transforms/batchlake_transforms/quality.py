@@ -222,10 +222,14 @@ def validate(
         config = r.expectation_config
         meta = config.meta or {}
         res = r.result or {}
+        description = meta.get("description", config.type)
+        e = expectations[meta["position"]] if "position" in meta else None
+        if e and e.expect == "references" and (e.dataset, e.dataset_column) not in (references or {}):
+            description += f" ({e.dataset} is not published in this lake: every value counts as missing)"
         outcomes.append(
             ExpectationOutcome(
                 name=config.type,
-                description=meta.get("description", config.type),
+                description=description,
                 severity=meta.get("severity", "error"),
                 success=bool(r.success),
                 observed=_observed(res, bool(r.success)),
