@@ -74,6 +74,13 @@ def _unquote(value: str) -> str:
     return value[1:-1].replace("''", "'") if value.startswith("'") else value
 
 
+def duckdb_error_line(e: Exception) -> str:
+    """DuckDB's error as one line: its first line, and the columns it suggests for a misspelt one."""
+    lines = str(e).splitlines()
+    candidates = [line.split(":", 1)[1].strip(" :") for line in lines if line.startswith("Candidate bindings")]
+    return lines[0] + (f" (similar columns: {candidates[0]})" if candidates and candidates[0] else "")
+
+
 class DuckDBQueryEngine(QueryEngine):
     engine_name = "duckdb"
 
@@ -278,10 +285,10 @@ class DuckDBQueryEngine(QueryEngine):
         except duckdb.CatalogException as e:
             raise self._catalog_error(e) from None
         except duckdb.Error as e:
-            raise QueryError(f"query failed: {str(e).splitlines()[0]}") from None
+            raise QueryError(f"query failed: {duckdb_error_line(e)}") from None
 
     def _catalog_error(self, e: Exception) -> QueryError:
-        message = str(e).splitlines()[0]
+        message = duckdb_error_line(e)
         m = _MISSING_TABLE.search(message)
         if m:
             names = [t["Name"] for t in self.catalog.list_tables(self.database)]
@@ -318,7 +325,7 @@ class DuckDBQueryEngine(QueryEngine):
         try:
             result.rows = [tuple(r) for r in cursor.fetchall()]
         except duckdb.Error as e:
-            raise QueryError(f"query failed: {str(e).splitlines()[0]}") from None
+            raise QueryError(f"query failed: {duckdb_error_line(e)}") from None
         description = cursor.description or []
         result.columns = [d[0] for d in description]
         result.column_types = [str(d[1]) for d in description]
