@@ -117,6 +117,7 @@ resource "aws_glue_trigger" "start" {
   type              = each.value.schedule == null ? "ON_DEMAND" : "SCHEDULED"
   schedule          = each.value.schedule
   start_on_creation = each.value.schedule == null ? null : var.schedules_enabled
+  tags              = merge(var.tags, { "batchlake:dataset" = each.key })
 
   actions {
     job_name = aws_glue_job.ingest[each.key].name
@@ -130,6 +131,7 @@ resource "aws_glue_trigger" "crawl_raw" {
   workflow_name     = aws_glue_workflow.this[each.key].name
   type              = "CONDITIONAL"
   start_on_creation = true
+  tags              = merge(var.tags, { "batchlake:dataset" = each.key })
 
   predicate {
     conditions {
@@ -150,6 +152,7 @@ resource "aws_glue_trigger" "transform" {
   workflow_name     = aws_glue_workflow.this[each.key].name
   type              = "CONDITIONAL"
   start_on_creation = true
+  tags              = merge(var.tags, { "batchlake:dataset" = each.key })
 
   predicate {
     conditions {

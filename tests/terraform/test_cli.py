@@ -136,6 +136,9 @@ def test_apply_asks_before_applying(config: Path, terraform_env: dict[str, str],
 
 @pytest.fixture
 def real_root(tmp_path: Path) -> Path:
+    """A copy of the root configuration, beside a dist/ whose manifest `batchlake package` would have written."""
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "manifest.json").write_text('{"artifacts": []}')
     return Path(
         shutil.copytree(REPO / "terraform", tmp_path / "terraform", ignore=shutil.ignore_patterns(".terraform"))
     )
@@ -169,3 +172,55 @@ def test_launcher_runs_the_embedded_terraform(tmp_path: Path) -> None:
     proc = subprocess.run([str(launcher), "version", "-json"], capture_output=True, text=True, env=env, check=True)
     assert json.loads(proc.stdout)["terraform_version"] == "1.15.5"
     assert proc.stderr == ""  # no warning about a missing ~/.terraformrc
+
+
+@pytest.mark.parametrize(
+    "profile, message",
+    [
+        ("nope", "AWS credentials could not be loaded (The config profile (nope) could not be found)"),
+        ("fails", "AWS credentials could not be loaded (Error when retrieving credentials from custom-process"),
+        (
+            "sso",
+            "AWS profile 'sso': Error loading SSO Token: Token for corp does not exist: run `aws sso login --profile",
+        ),
+    ],
+)
+def test_real_root_with_a_profile_that_gives_no_credentials(
+    real_root: Path, terraform_env: dict[str, str], tmp_path: Path, batchlake: Callable, profile: str, message: str
+) -> None:
+    """A missing profile, a failing credential_process, an SSO profile never logged in: one line, no traceback."""
+    shutil.copyfile(real_root / "backend.hcl.example", real_root / "backend.hcl")
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile fails]\ncredential_process = /bin/false\n\n"
+        "[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n\n"
+        "[sso-session corp]\nsso_start_url = https://example.invalid/start\nsso_region = eu-west-1\n"
+    )
+    env = {k: v for k, v in terraform_env.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(tmp_path),  # no SSO token cache
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_PROFILE=profile,
+    )
+    line = _one_line_error(batchlake(env, "plan", "--workspace", "dev", "--dir", str(real_root)))
+    assert message in line
+
+
+def test_real_root_without_packaged_artifacts(
+    real_root: Path, terraform_env: dict[str, str], batchlake: Callable
+) -> None:
+    """The root uploads what `batchlake package` built: without dist/manifest.json the plan says so, before init."""
+    shutil.copyfile(real_root / "backend.hcl.example", real_root / "backend.hcl")
+    (real_root.parent / "dist" / "manifest.json").unlink()
+    line = _one_line_error(batchlake(terraform_env, "plan", "--workspace", "dev", "--dir", str(real_root)))
+    assert f"{real_root.parent.resolve()}/dist/manifest.json is missing: run `batchlake package`" in line
+
+
+@pytest.mark.parametrize("name", ["../dev", "Prod!", "dev "])
+def test_a_workspace_name_that_is_no_file_name(
+    config: Path, terraform_env: dict[str, str], batchlake: Callable, name: str
+) -> None:
+    line = _one_line_error(batchlake(terraform_env, "plan", "--workspace", name, "--dir", str(config)))
+    assert f"workspace {name!r} has no values file" in line and "use one of dev, staging" in line

@@ -61,3 +61,7 @@ def test_build_artifacts(tmp_path: Path) -> None:
             assert not any(n.startswith("tests/") for n in names)
         else:
             assert path.read_bytes() == (tree / dict((n, s) for n, _, s in SHIPPED)[entry["name"]]).read_bytes()
+
+    # Built again from the same sources, seconds later: the same bytes, so the same S3 keys and no change in the plan.
+    again = build_artifacts(tree, tmp_path / "dist-again")
+    assert [a.sha256 for a in again] == [a.sha256 for a in artifacts]

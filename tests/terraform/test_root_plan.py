@@ -157,6 +157,8 @@ def test_every_dataset_gets_its_pipeline(plans: dict[str, dict], workspace: str)
         then = resources[f'module.glue_pipeline.aws_glue_trigger.transform["{dataset}"]']
         assert then["predicate"][0]["conditions"][0]["crawler_name"] == f"{prefix}-raw-{dataset}"
         assert then["actions"][0]["job_name"] == f"{prefix}-transform-{dataset}"
+        for trigger in (start, crawl, then):  # tagged like the jobs, for a module reused without default_tags
+            assert trigger["tags"]["batchlake:dataset"] == dataset
 
         for sql_path in contract.get("sql", []):
             query = resources[f'module.athena.aws_athena_named_query.this["{dataset}/{Path(sql_path).stem}"]']

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ SHIPPED = (
     ("batchlake-transforms", "src/transforms", "src/transforms/batchlake_transforms/glue_entry.py"),
 )
 MANIFEST_NAME = "manifest.json"
+REPRODUCIBLE_EPOCH = "315532800"  # 1980-01-01, the earliest date a zip entry holds
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ def build_wheel(package_dir: Path, dist_dir: Path) -> Path:
     """`python -m build --wheel` (isolated build environment, as in CI); returns the wheel path."""
     name, version = project_version(package_dir)
     cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist_dir), str(package_dir)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # The same sources give the same bytes (and so the same S3 key: Terraform plans no change): the zip entries' dates
+    # come from SOURCE_DATE_EPOCH instead of the build time.
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", REPRODUCIBLE_EPOCH)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
         raise UserError(f"building the {name} wheel failed: {last} (run `{' '.join(cmd)}` to see why)")

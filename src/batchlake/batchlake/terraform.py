@@ -98,12 +98,42 @@ def _uses_s3_backend(terraform_dir: Path) -> bool:
 def check_aws_credentials() -> None:
     """The S3 backend and the AWS provider need credentials: say so in one line before Terraform does in twenty."""
     import boto3
+    from botocore.exceptions import BotoCoreError, SSOError
 
-    if boto3.session.Session().get_credentials() is None:
+    profile = os.environ.get("AWS_PROFILE", "default")
+    try:
+        credentials = boto3.session.Session().get_credentials()
+        if credentials is not None:
+            credentials.get_frozen_credentials()  # an SSO profile or a credential_process loads them only here
+    except SSOError as e:
+        raise UserError(f"AWS profile {profile!r}: {e}: run `aws sso login --profile {profile}`, then retry") from None
+    except BotoCoreError as e:
+        raise UserError(
+            f"AWS credentials could not be loaded ({e}): fix AWS_PROFILE or ~/.aws/config, then retry"
+        ) from None
+    if credentials is None:
         raise UserError(
             "no AWS credentials found: set AWS_PROFILE (aws sso login / aws configure) or AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, then retry"
         )
+
+
+# A workspace name is also a file name (workspaces/<name>.tfvars) and part of every resource name.
+WORKSPACE_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")
+
+
+DEFAULT_MANIFEST_PATH = "../dist/manifest.json"  # terraform/variables.tf: artifacts_manifest_path
+
+
+def check_artifacts(terraform_dir: Path, values_file: Path) -> None:
+    """The root configuration uploads the wheels and job scripts `batchlake package` lists in its manifest: say so if
+    it is missing, before Terraform fails on reading it. A configuration without that variable is left alone."""
+    if not any("artifacts_manifest_path" in tf.read_text() for tf in terraform_dir.glob("*.tf")):
+        return
+    setting = re.search(r'^\s*artifacts_manifest_path\s*=\s*"([^"]+)"', values_file.read_text(), re.MULTILINE)
+    manifest = terraform_dir / (setting.group(1) if setting else DEFAULT_MANIFEST_PATH)
+    if not manifest.is_file():
+        raise UserError(f"{manifest.resolve()} is missing: run `batchlake package` (or `make package`) first")
 
 
 class Terraform:
@@ -122,11 +152,11 @@ class Terraform:
         if not self.dir.is_dir() or not any(self.dir.glob("*.tf")):
             raise UserError(f"{self.dir}: no Terraform configuration here (run from the repo root or pass --dir)")
         self.values_file = self.dir / "workspaces" / f"{workspace}.tfvars"
-        if not self.values_file.is_file():
+        if not WORKSPACE_NAME.fullmatch(workspace) or not self.values_file.is_file():
             known = sorted(p.stem for p in (self.dir / "workspaces").glob("*.tfvars"))
             raise UserError(
-                f"workspace {workspace!r} has no values file {self.values_file}: "
-                f"use one of {', '.join(known) or '(none)'} or create that file"
+                f"workspace {workspace!r} has no values file in {self.dir / 'workspaces'}: use one of "
+                f"{', '.join(known) or '(none)'}"
             )
         self.uses_s3_backend = _uses_s3_backend(self.dir)
         if backend_config is None and (self.dir / "backend.hcl").is_file():

@@ -23,9 +23,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def plan(workspace: WorkspaceOption, dir: DirOption = None, backend_config: BackendOption = None) -> None:
         """Plan a workspace: init, select or create the workspace, plan into <workspace>.tfplan."""
-        from batchlake.terraform import Terraform
+        from batchlake.terraform import Terraform, check_artifacts
 
         tf = Terraform(workspace, dir, backend_config=backend_config)
+        check_artifacts(tf.dir, tf.values_file)
         tf.init()
         tf.select_workspace(create=True)
         plan_file = tf.plan()
@@ -39,9 +40,10 @@ def register(app: typer.Typer) -> None:
         auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Apply without asking.")] = False,
     ) -> None:
         """Deploy a workspace: init, select or create the workspace, plan, then apply exactly that plan."""
-        from batchlake.terraform import Terraform
+        from batchlake.terraform import Terraform, check_artifacts
 
         tf = Terraform(workspace, dir, backend_config=backend_config)
+        check_artifacts(tf.dir, tf.values_file)
         tf.init()
         tf.select_workspace(create=True)
         plan_file = tf.plan()
