@@ -1,5 +1,5 @@
-# Per dataset: an ingest job (Python shell), a transform job (Spark, Glue 5.0), and a workflow
-# schedule -> ingest -> raw crawler -> transform. Jobs run pinned artifact versions from the artifacts bucket.
+# Per dataset: an ingest job (Glue 5.0 by default, or Python shell: ingest_runtime), a transform job (Spark, Glue 5.0),
+# and a workflow schedule -> ingest -> raw crawler -> transform. Jobs run pinned artifact versions from the artifacts bucket.
 
 locals {
   ingest_is_shell  = var.ingest_runtime == "pythonshell"

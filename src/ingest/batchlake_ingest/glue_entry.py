@@ -1,4 +1,4 @@
-"""AWS Glue Python shell job entry point (installed from the wheel as `batchlake_ingest.glue_entry`).
+"""AWS Glue ingest job entry point (`batchlake_ingest.glue_entry`, from the wheel): a Glue 5.0 or Python shell job.
 
 Job parameters: --dataset, --contract_uri (s3:// URI of the contract YAML), --raw_bucket, --kms_key_arn,
 optionally --run_id. Raw parts, the manifest and the cursor go to s3://<raw_bucket>/raw/... and .../state/...,
