@@ -103,3 +103,21 @@ def test_a_contract_expression_spark_cannot_use_fails_the_run_with_its_field(pro
     summaries = [json.loads(p.read_text()) for p in (lake / "reports" / "customers").rglob("summary.json")]
     assert [(s["status"], "yeer" in s["reason"]) for s in summaries] == [("failed", True)]
     assert not list((lake / "processed").rglob("*.parquet"))
+
+
+@pytest.mark.spark
+def test_a_failing_dataset_does_not_stop_the_others(project):
+    """customers' API is down: orders still runs and publishes; the run ends with customers' one error line, exit 2,
+    after the table of both runs."""
+    path = project / "pipelines" / "customers.yaml"
+    down = f"http://127.0.0.1:{free_port()}"
+    text = path.read_text().replace("${SHOP_API_URL:-http://127.0.0.1:8080}", down)
+    path.write_text(text.replace("  concurrency: 4\n", "  concurrency: 4\n  retry: {max_attempts: 1}\n"))
+    lake = project / "lake"
+    with DemoApiServer(orders=200, customers=50) as api:
+        proc = run_cli("run", "--lake", str(lake), cwd=project, env={"SHOP_API_URL": api.url})
+    assert_one_line_error(proc, "customers:", down)
+    table = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in proc.stdout.splitlines() if "│" in line}
+    assert table == {"customers": "failed", "orders": "published"}
+    summaries = {p.parent.parent.name: json.loads(p.read_text()) for p in (lake / "reports").rglob("summary.json")}
+    assert summaries["orders"]["records_processed"] == 200 and summaries["customers"]["status"] == "failed"

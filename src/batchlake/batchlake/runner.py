@@ -37,6 +37,15 @@ from batchlake.query import engine_for_environment
 PACKAGES = ("batchlake-core", "batchlake-ingest", "batchlake-transforms", "batchlake")
 
 
+class DatasetsFailed(UserError):
+    """Datasets of a run failed (the others ran): one line per failure; `summaries` has every dataset's run."""
+
+    def __init__(self, errors: list[UserError], summaries: list[RunSummary]) -> None:
+        many = f"{len(errors)} datasets failed: " if len(errors) > 1 else ""
+        super().__init__(many + "; ".join(str(e) for e in errors))
+        self.summaries = summaries
+
+
 def dependency_order(contracts: list[DatasetContract]) -> list[DatasetContract]:
     """Datasets referenced by another dataset's `references` expectation run first."""
     by_name = {c.dataset: c for c in contracts}
@@ -126,9 +135,19 @@ class PipelineRunner:
 
     # -- one dataset -------------------------------------------------------------------------
     def run(self, contracts: list[DatasetContract]) -> list[RunSummary]:
-        return [self.run_dataset(c) for c in dependency_order(contracts)]
+        """Run each dataset, referenced ones first. One that fails with a UserError does not stop the others: they
+        run, and then `DatasetsFailed` says which failed (a rejected run is not a failure: its summary says so)."""
+        summaries, errors = [], []
+        for contract in dependency_order(contracts):
+            summary, error = self.run_dataset(contract)
+            summaries.append(summary)
+            errors += [error] if error else []
+        if errors:
+            raise DatasetsFailed(errors, summaries)
+        return summaries
 
-    def run_dataset(self, contract: DatasetContract) -> RunSummary:
+    def run_dataset(self, contract: DatasetContract) -> tuple[RunSummary, UserError | None]:
+        """One dataset end to end: its summary, and the error that stopped it (its report says why)."""
         with dataset_lock(self.env, contract.dataset, self.console):
             summary = RunSummary(
                 dataset=contract.dataset,
@@ -144,9 +163,9 @@ class PipelineRunner:
                 summary.status, summary.reason = "failed", str(e)
                 self._write_report(summary)
                 prefix = f"{contract.dataset}: "  # some errors name their dataset already
-                raise UserError(str(e) if str(e).startswith(prefix) else prefix + str(e)) from None
+                return summary, UserError(str(e) if str(e).startswith(prefix) else prefix + str(e))
             self._write_report(summary)
-            return summary
+            return summary, None
 
     @contextmanager
     def _stage(self, summary: RunSummary, name: str) -> Iterator[None]:

@@ -114,6 +114,18 @@ def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
         console.print(f"Query it yourself: batchlake query --sql '{example}' --lake {env.lake_root}")
 
 
+@contextmanager
+def outcome_printed_on_failure(env: Environment) -> Iterator[None]:
+    """When datasets failed, the runs' table and reports still print (the others ran) before the error line."""
+    from batchlake.runner import DatasetsFailed
+
+    try:
+        yield
+    except DatasetsFailed as e:
+        print_outcome(env, e.summaries)
+        raise
+
+
 def run_demo(
     env: Environment, contracts: list[DatasetContract], orders: int, customers: int, console: Console
 ) -> list[RunSummary]:
@@ -153,7 +165,8 @@ def register(app: typer.Typer) -> None:
         contracts = select_contracts(pipelines, datasets)
         check_runnable(contracts, pipelines)
         environment = resolve_environment(env, lake)
-        summaries = run_pipelines(environment, contracts, Path.cwd())
+        with outcome_printed_on_failure(environment):
+            summaries = run_pipelines(environment, contracts, Path.cwd())
         print_outcome(environment, summaries)
         if any(not s.published for s in summaries):
             raise typer.Exit(1)
@@ -169,7 +182,8 @@ def register(app: typer.Typer) -> None:
         environment = resolve_environment(LOCAL, lake)
         contracts = select_contracts(pipelines, None)
         check_runnable(contracts, pipelines)
-        summaries = run_demo(environment, contracts, orders, customers, make_console(stderr=True))
+        with outcome_printed_on_failure(environment):
+            summaries = run_demo(environment, contracts, orders, customers, make_console(stderr=True))
         print_outcome(environment, summaries)
         if any(not s.published for s in summaries):
             raise typer.Exit(1)
