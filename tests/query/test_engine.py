@@ -179,11 +179,13 @@ def test_unknown_table_names_the_tables_that_exist(query_lake):
     assert not Path(str(failed).removesuffix(".metadata.json")).exists()
 
 
-def test_misspelt_column_names_similar_ones(query_lake):
+def test_misspelt_column_names_the_columns_duckdb_suggests(query_lake):
     with DuckDBQueryEngine(query_lake.lake, query_lake.catalog) as engine, pytest.raises(QueryError) as info:
         run_query("SELECT custmer_id FROM orders", engine=engine)
     message = str(info.value)
-    assert '"custmer_id" not found' in message and "(similar columns: " in message and '"customer_id"' in message
+    assert (
+        '"custmer_id" not found' in message and "(columns DuckDB suggests: " in message and '"customer_id"' in message
+    )
     assert "\n" not in message
 
 

@@ -4,6 +4,7 @@ workspace, backend settings or credentials."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -183,28 +184,47 @@ def test_launcher_runs_the_embedded_terraform(tmp_path: Path) -> None:
             "sso",
             "AWS profile 'sso': Error loading SSO Token: Token for corp does not exist: run `aws sso login --profile",
         ),
+        (
+            "expired",
+            "AWS profile 'expired': Error when retrieving token from sso: Token has expired and refresh failed: "
+            "run `aws sso login --profile expired`",
+        ),
     ],
 )
 def test_real_root_with_a_profile_that_gives_no_credentials(
-    real_root: Path, terraform_env: dict[str, str], tmp_path: Path, batchlake: Callable, profile: str, message: str
+    real_root: Path, terraform_env: dict[str, str], tmp_path: Path, profile: str, message: str
 ) -> None:
-    """A missing profile, a failing credential_process, an SSO profile never logged in: one line, no traceback."""
+    """A missing profile, a failing credential_process, an SSO profile never logged in or whose login expired: one
+    line, no traceback."""
     shutil.copyfile(real_root / "backend.hcl.example", real_root / "backend.hcl")
     config = tmp_path / "aws-config"
     config.write_text(
         "[profile fails]\ncredential_process = /bin/false\n\n"
         "[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n\n"
-        "[sso-session corp]\nsso_start_url = https://example.invalid/start\nsso_region = eu-west-1\n"
+        "[profile expired]\nsso_session = old\nsso_account_id = 111122223333\nsso_role_name = Admin\n\n"
+        "[sso-session corp]\nsso_start_url = https://example.invalid/start\nsso_region = eu-west-1\n\n"
+        "[sso-session old]\nsso_start_url = https://example.invalid/old\nsso_region = eu-west-1\n"
     )
+    # A login of session `old` that expired, with nothing to refresh it with (botocore asks no server then).
+    cache = tmp_path / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    token = {"startUrl": "https://example.invalid/old", "region": "eu-west-1", "accessToken": "t"}
+    token["expiresAt"] = "2020-01-01T00:00:00Z"
+    (cache / f"{hashlib.sha1(b'old').hexdigest()}.json").write_text(json.dumps(token))
     env = {k: v for k, v in terraform_env.items() if not k.startswith("AWS_")}
     env.update(
         HOME=str(tmp_path),  # no SSO token cache
         AWS_CONFIG_FILE=str(config),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
         AWS_EC2_METADATA_DISABLED="true",
-        AWS_PROFILE=profile,
+        AWS_DEFAULT_PROFILE=profile,  # the hint names the profile boto3 chose
     )
-    line = _one_line_error(batchlake(env, "plan", "--workspace", "dev", "--dir", str(real_root)))
+    # A process of its own: botocore reads where its SSO cache is (HOME) once, when imported.
+    cli = str(Path(sys.executable).with_name("batchlake"))
+    proc = subprocess.run(
+        [cli, "plan", "--workspace", "dev", "--dir", str(real_root)], env=env, capture_output=True, text=True
+    )
+    line = _one_line_error(proc)
     assert message in line
 
 
@@ -222,5 +242,6 @@ def test_real_root_without_packaged_artifacts(
 def test_a_workspace_name_that_is_no_file_name(
     config: Path, terraform_env: dict[str, str], batchlake: Callable, name: str
 ) -> None:
+    (config / "workspaces" / f"{name}.tfvars").write_text((config / "workspaces" / "dev.tfvars").read_text())
     line = _one_line_error(batchlake(terraform_env, "plan", "--workspace", name, "--dir", str(config)))
-    assert f"workspace {name!r} has no values file" in line and "use one of dev, staging" in line
+    assert f"workspace name {name!r}: use lowercase letters, digits, '-' and '_'" in line

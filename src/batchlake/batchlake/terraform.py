@@ -98,16 +98,17 @@ def _uses_s3_backend(terraform_dir: Path) -> bool:
 def check_aws_credentials() -> None:
     """The S3 backend and the AWS provider need credentials: say so in one line before Terraform does in twenty."""
     import boto3
-    from botocore.exceptions import BotoCoreError, SSOError
+    from botocore.exceptions import BotoCoreError, ClientError, SSOError, TokenRetrievalError
 
-    profile = os.environ.get("AWS_PROFILE", "default")
     try:
-        credentials = boto3.session.Session().get_credentials()
+        session = boto3.session.Session()
+        profile = session.profile_name
+        credentials = session.get_credentials()
         if credentials is not None:
-            credentials.get_frozen_credentials()  # an SSO profile or a credential_process loads them only here
-    except SSOError as e:
+            credentials.get_frozen_credentials()  # SSO, a credential_process or an assumed role load them only here
+    except (SSOError, TokenRetrievalError) as e:  # never logged in, or the login expired
         raise UserError(f"AWS profile {profile!r}: {e}: run `aws sso login --profile {profile}`, then retry") from None
-    except BotoCoreError as e:
+    except (BotoCoreError, ClientError) as e:
         raise UserError(
             f"AWS credentials could not be loaded ({e}): fix AWS_PROFILE or ~/.aws/config, then retry"
         ) from None
@@ -118,20 +119,25 @@ def check_aws_credentials() -> None:
         )
 
 
-# A workspace name is also a file name (workspaces/<name>.tfvars) and part of every resource name.
-WORKSPACE_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")
+# A workspace name is also a file name (workspaces/<name>.tfvars) and part of resource names.
+WORKSPACE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
-DEFAULT_MANIFEST_PATH = "../dist/manifest.json"  # terraform/variables.tf: artifacts_manifest_path
+MANIFEST_VARIABLE, DEFAULT_MANIFEST_PATH = "artifacts_manifest_path", "../dist/manifest.json"  # terraform/variables.tf
 
 
-def check_artifacts(terraform_dir: Path, values_file: Path) -> None:
+def check_artifacts(tf: Terraform) -> None:
     """The root configuration uploads the wheels and job scripts `batchlake package` lists in its manifest: say so if
     it is missing, before Terraform fails on reading it. A configuration without that variable is left alone."""
-    if not any("artifacts_manifest_path" in tf.read_text() for tf in terraform_dir.glob("*.tf")):
+    if not any(MANIFEST_VARIABLE in f.read_text() for f in tf.dir.glob("*.tf")):
         return
-    setting = re.search(r'^\s*artifacts_manifest_path\s*=\s*"([^"]+)"', values_file.read_text(), re.MULTILINE)
-    manifest = terraform_dir / (setting.group(1) if setting else DEFAULT_MANIFEST_PATH)
+    # Where Terraform takes the value from, lowest precedence first: the environment, terraform.tfvars,
+    # *.auto.tfvars (in name order), then the workspace's values file (-var-file).
+    path = tf.env.get(f"TF_VAR_{MANIFEST_VARIABLE}", DEFAULT_MANIFEST_PATH)
+    for values in [tf.dir / "terraform.tfvars", *sorted(tf.dir.glob("*.auto.tfvars")), tf.values_file]:
+        setting = values.is_file() and re.search(rf'^\s*{MANIFEST_VARIABLE}\s*=\s*"([^"]+)"', values.read_text(), re.M)
+        path = setting.group(1) if setting else path
+    manifest = tf.dir / path
     if not manifest.is_file():
         raise UserError(f"{manifest.resolve()} is missing: run `batchlake package` (or `make package`) first")
 
@@ -151,12 +157,14 @@ class Terraform:
         self.dir = Path(terraform_dir) if terraform_dir is not None else default_terraform_dir()
         if not self.dir.is_dir() or not any(self.dir.glob("*.tf")):
             raise UserError(f"{self.dir}: no Terraform configuration here (run from the repo root or pass --dir)")
+        if not WORKSPACE_NAME.fullmatch(workspace):
+            raise UserError(f"workspace name {workspace!r}: use lowercase letters, digits, '-' and '_' (dev, staging)")
         self.values_file = self.dir / "workspaces" / f"{workspace}.tfvars"
-        if not WORKSPACE_NAME.fullmatch(workspace) or not self.values_file.is_file():
+        if not self.values_file.is_file():
             known = sorted(p.stem for p in (self.dir / "workspaces").glob("*.tfvars"))
             raise UserError(
-                f"workspace {workspace!r} has no values file in {self.dir / 'workspaces'}: use one of "
-                f"{', '.join(known) or '(none)'}"
+                f"workspace {workspace!r} has no values file {self.values_file}: "
+                f"use one of {', '.join(known) or '(none)'} or create that file"
             )
         self.uses_s3_backend = _uses_s3_backend(self.dir)
         if backend_config is None and (self.dir / "backend.hcl").is_file():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -114,16 +114,19 @@ def print_outcome(env: Environment, summaries: list[RunSummary]) -> None:
         console.print(f"Query it yourself: batchlake query --sql '{example}' --lake {env.lake_root}")
 
 
-@contextmanager
-def outcome_printed_on_failure(env: Environment) -> Iterator[None]:
-    """When datasets failed, the runs' table and reports still print (the others ran) before the error line."""
+def report_outcome(env: Environment, run: Callable[[], list[RunSummary]]) -> None:
+    """Run, then print the table of runs and where their reports are; exit 1 if a run was not published. When
+    datasets failed (the others ran), the table prints before their error line (exit 2)."""
     from batchlake.runner import DatasetsFailed
 
     try:
-        yield
+        summaries = run()
     except DatasetsFailed as e:
         print_outcome(env, e.summaries)
         raise
+    print_outcome(env, summaries)
+    if any(not s.published for s in summaries):
+        raise typer.Exit(1)
 
 
 def run_demo(
@@ -165,11 +168,7 @@ def register(app: typer.Typer) -> None:
         contracts = select_contracts(pipelines, datasets)
         check_runnable(contracts, pipelines)
         environment = resolve_environment(env, lake)
-        with outcome_printed_on_failure(environment):
-            summaries = run_pipelines(environment, contracts, Path.cwd())
-        print_outcome(environment, summaries)
-        if any(not s.published for s in summaries):
-            raise typer.Exit(1)
+        report_outcome(environment, lambda: run_pipelines(environment, contracts, Path.cwd()))
 
     @app.command()
     def demo(
@@ -182,8 +181,6 @@ def register(app: typer.Typer) -> None:
         environment = resolve_environment(LOCAL, lake)
         contracts = select_contracts(pipelines, None)
         check_runnable(contracts, pipelines)
-        with outcome_printed_on_failure(environment):
-            summaries = run_demo(environment, contracts, orders, customers, make_console(stderr=True))
-        print_outcome(environment, summaries)
-        if any(not s.published for s in summaries):
-            raise typer.Exit(1)
+        report_outcome(
+            environment, lambda: run_demo(environment, contracts, orders, customers, make_console(stderr=True))
+        )

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         from batchlake.terraform import Terraform, check_artifacts
 
         tf = Terraform(workspace, dir, backend_config=backend_config)
-        check_artifacts(tf.dir, tf.values_file)
+        check_artifacts(tf)
         tf.init()
         tf.select_workspace(create=True)
         plan_file = tf.plan()
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         from batchlake.terraform import Terraform, check_artifacts
 
         tf = Terraform(workspace, dir, backend_config=backend_config)
-        check_artifacts(tf.dir, tf.values_file)
+        check_artifacts(tf)
         tf.init()
         tf.select_workspace(create=True)
         plan_file = tf.plan()

@@ -78,7 +78,7 @@ def duckdb_error_line(e: Exception) -> str:
     """DuckDB's error as one line: its first line, and the columns it suggests for a misspelt one."""
     lines = str(e).splitlines()
     candidates = [line.split(":", 1)[1].strip(" :") for line in lines if line.startswith("Candidate bindings")]
-    return lines[0] + (f" (similar columns: {candidates[0]})" if candidates and candidates[0] else "")
+    return lines[0] + (f" (columns DuckDB suggests: {candidates[0]})" if candidates and candidates[0] else "")
 
 
 class DuckDBQueryEngine(QueryEngine):
