@@ -38,7 +38,7 @@ PACKAGES = ("batchlake-core", "batchlake-ingest", "batchlake-transforms", "batch
 
 
 class DatasetsFailed(UserError):
-    """Datasets of a run failed (the others ran): one line per failure; `summaries` has every dataset's run."""
+    """Datasets of a run failed (the others ran): one line naming each failure; `summaries` has every dataset's run."""
 
     def __init__(self, errors: list[UserError], summaries: list[RunSummary]) -> None:
         many = f"{len(errors)} datasets failed: " if len(errors) > 1 else ""

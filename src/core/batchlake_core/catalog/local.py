@@ -71,8 +71,10 @@ class LocalCatalog(Catalog):
         the old root from its tables' locations."""
         root = root.rstrip("/")
         with self._connect() as con:
+            if con.execute("SELECT 1 FROM lake WHERE root = ?", (root,)).fetchone():
+                return  # every start of a lake that did not move: a read, no write lock
             con.execute("BEGIN IMMEDIATE")
-            row = con.execute("SELECT root FROM lake").fetchone()
+            row = con.execute("SELECT root FROM lake").fetchone()  # again: another process may have moved it meanwhile
             old_root = row[0] if row else _root_of_locations(con)
             if old_root not in (None, root):
                 before_move(old_root)
